@@ -1,0 +1,36 @@
+//! The UI's TypeScript types, generated from the Rust types with ts-rs into one file
+//! (`ui/src/lib/bindings.ts`); a test fails when the committed file is stale.
+
+use ts_rs::{Config, TS};
+
+use crate::bus::Event;
+use crate::feed::FeedBatch;
+use crate::model::{Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict};
+use crate::receiver::{ReceiverStatus, ReceiverUrls};
+
+pub const HEADER: &str = "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p hookscope-engine --test bindings`.\n// Do not edit by hand.\n";
+
+pub fn typescript() -> String {
+    // JSON numbers, not bigint: every integer here fits comfortably in a double.
+    let cfg = Config::new().with_large_int("number");
+    let declarations = [
+        Verdict::decl(&cfg),
+        Notification::decl(&cfg),
+        RequestKind::decl(&cfg),
+        RequestRecord::decl(&cfg),
+        SubscriptionStatus::decl(&cfg),
+        Subscription::decl(&cfg),
+        ReceiverUrls::decl(&cfg),
+        ReceiverStatus::decl(&cfg),
+        Page::<()>::decl(&cfg),
+        FeedBatch::decl(&cfg),
+        Event::decl(&cfg),
+    ];
+    let mut out = String::from(HEADER);
+    for declaration in declarations {
+        out.push_str("\nexport ");
+        out.push_str(&declaration);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,111 @@
+//! `Engine`: the one object a front holds. It opens the store and the bus for a data directory and
+//! exposes every user-level action as a method, so the app and the command line call the same code.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bus::{Bus, Event};
+use crate::config::{EngineConfig, ReceiverOptions};
+use crate::model::{Notification, Page, RequestRecord, Subscription};
+use crate::receiver::{self, ReceiverUrls, RunningReceiver};
+use crate::store::{NotificationQuery, RequestQuery, Store, StoreError};
+
+#[derive(Clone)]
+pub struct Engine {
+    config: EngineConfig,
+    store: Store,
+    bus: Bus,
+}
+
+/// What a running receiver writes into the data directory so `subscribe` in another process finds it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Announcement {
+    pub pid: u32,
+    #[serde(flatten)]
+    pub urls: ReceiverUrls,
+}
+
+/// A running receiver that withdraws its announcement when stopped.
+pub struct Listening {
+    receiver: RunningReceiver,
+    announcement: PathBuf,
+}
+
+impl Listening {
+    pub fn urls(&self) -> &ReceiverUrls {
+        &self.receiver.urls
+    }
+
+    pub async fn stop(self) {
+        self.receiver.stop().await;
+        let ours = std::fs::read(&self.announcement)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Announcement>(&bytes).ok())
+            .is_some_and(|a| a.pid == std::process::id());
+        if ours {
+            let _ = std::fs::remove_file(&self.announcement);
+        }
+    }
+}
+
+impl Engine {
+    pub async fn open(config: EngineConfig) -> anyhow::Result<Engine> {
+        let bus = Bus::new();
+        let store = Store::open(&config, bus.clone()).await?;
+        Ok(Engine { config, store, bus })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.bus.subscribe()
+    }
+
+    /// Starts the receiver and announces its URLs in the data directory.
+    pub async fn listen(&self, options: &ReceiverOptions) -> anyhow::Result<Listening> {
+        let receiver = receiver::start(self.store.clone(), self.bus.clone(), options).await?;
+        let announcement = self.config.announcement_path();
+        let body = serde_json::to_vec_pretty(&Announcement { pid: std::process::id(), urls: receiver.urls.clone() })?;
+        let staging = announcement.with_extension("json.tmp");
+        std::fs::write(&staging, body).and_then(|()| std::fs::rename(&staging, &announcement)).map_err(|error| {
+            anyhow::anyhow!("Cannot write {}: {error}; check the data directory is writable.", announcement.display())
+        })?;
+        Ok(Listening { receiver, announcement })
+    }
+
+    /// The receiver another process (or this one) announced, if any.
+    pub fn announced_receiver(&self) -> Option<Announcement> {
+        let bytes = std::fs::read(self.config.announcement_path()).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub async fn notifications(&self, query: &NotificationQuery) -> anyhow::Result<Page<Notification>> {
+        self.store.notifications(query).await
+    }
+
+    pub async fn requests(&self, query: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {
+        self.store.requests(query).await
+    }
+
+    pub async fn subscriptions(&self) -> anyhow::Result<Vec<Subscription>> {
+        self.store.subscriptions().await
+    }
+
+    /// Records a subscription Hookscope holds (Graph's answer to a create, or a test's fixture).
+    pub async fn put_subscription(&self, subscription: Subscription) -> Result<(), StoreError> {
+        self.store.put_subscription(subscription).await
+    }
+
+    /// Commits whatever is queued and closes the database.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}

@@ -1,0 +1,66 @@
+//! The live feed: bus events folded into batches of at most one per interval, the shape a UI applies
+//! once per frame. Measured in WebKitGTK, batching is what turns ~20k events/s into ~400k/s.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use ts_rs::TS;
+
+use crate::bus::Event;
+use crate::model::{Notification, RequestRecord};
+
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct FeedBatch {
+    /// Newly stored notifications, oldest first.
+    pub notifications: Vec<Notification>,
+    /// Newly recorded requests, oldest first.
+    pub requests: Vec<RequestRecord>,
+    /// Events the feed could not keep up with; the UI should reload its page from the store.
+    pub missed: u64,
+}
+
+impl FeedBatch {
+    fn is_empty(&self) -> bool {
+        self.notifications.is_empty() && self.requests.is_empty() && self.missed == 0
+    }
+
+    fn absorb(&mut self, event: Event) {
+        match event {
+            Event::NotificationsStored { notifications } => self.notifications.extend(notifications.iter().cloned()),
+            Event::RequestsRecorded { requests } => self.requests.extend(requests.iter().cloned()),
+            Event::Handshake { .. } | Event::StoreFailed { .. } => {}
+        }
+    }
+}
+
+/// Spawns the batching task; the returned channel closes when the bus or the consumer goes away.
+pub fn spawn(mut events: broadcast::Receiver<Event>, every: Duration) -> mpsc::Receiver<FeedBatch> {
+    let (sender, batches) = mpsc::channel(64);
+    tokio::spawn(async move {
+        loop {
+            let mut batch = FeedBatch::default();
+            // Wait (without a timer) for the first event, then gather for one interval.
+            match events.recv().await {
+                Ok(event) => batch.absorb(event),
+                Err(broadcast::error::RecvError::Lagged(n)) => batch.missed += n,
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+            let deadline = tokio::time::Instant::now() + every;
+            loop {
+                match tokio::time::timeout_at(deadline, events.recv()).await {
+                    Err(_) => break,
+                    Ok(Ok(event)) => batch.absorb(event),
+                    Ok(Err(broadcast::error::RecvError::Lagged(n))) => batch.missed += n,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => break,
+                }
+            }
+            if !batch.is_empty() && sender.send(batch).await.is_err() {
+                return;
+            }
+        }
+    });
+    batches
+}

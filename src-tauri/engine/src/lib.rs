@@ -1,0 +1,16 @@
+//! Hookscope's engine: everything a user can do with Graph change notifications, with no Tauri and no
+//! terminal in it, so the desktop shell and the command line stay thin fronts over one tested core.
+
+pub mod bindings;
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod feed;
+pub mod model;
+pub mod receiver;
+pub mod store;
+
+pub use bus::{Bus, Event};
+pub use config::{Durability, EngineConfig, ReceiverOptions};
+pub use engine::Engine;

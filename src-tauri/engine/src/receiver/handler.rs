@@ -1,0 +1,159 @@
+//! The one axum handler behind every path: handshake first (on any path, before the body is touched),
+//! then routing, request checks, the batch, and the durable commit that must precede the 202.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use super::capture::{self, BodyRead};
+use super::verdicts::SubscriptionBook;
+use super::{batch, handshake, LIFECYCLE_PATH, NOTIFICATIONS_PATH};
+use crate::bus::{Bus, Event};
+use crate::clock::{now_micros, rfc3339_millis};
+use crate::model::RequestKind;
+use crate::store::{RequestRow, Store, UNAVAILABLE_MESSAGE};
+
+pub struct ReceiverState {
+    pub store: Store,
+    pub bus: Bus,
+    pub book: SubscriptionBook,
+    pub body_limit: usize,
+}
+
+pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let mut row = RequestRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        received_at: now_micros(),
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: capture::headers(&parts.headers),
+        body: Bytes::new(),
+        body_size: declared.unwrap_or(0),
+        body_truncated: false,
+        kind: RequestKind::Invalid,
+        status: 0,
+        response: String::new(),
+        latency_us: None,
+    };
+
+    if let Some(token) = handshake::token(parts.uri.query()) {
+        // Graph's handshake body is empty and meaningless; it is not read, only its size noted.
+        row.body_truncated = row.body_size > 0;
+        row.kind = RequestKind::Handshake;
+        row.status = 200;
+        row.response = String::from_utf8_lossy(&token).into_owned();
+        row.latency_us = Some(started.elapsed().as_micros() as i64);
+        state.bus.publish(Event::Handshake {
+            request_id: row.id.clone(),
+            path: row.path.clone(),
+            at: rfc3339_millis(row.received_at),
+        });
+        state.store.record_later(row);
+        return plain(StatusCode::OK, Bytes::from(token));
+    }
+
+    let kind = match parts.uri.path().trim_end_matches('/') {
+        NOTIFICATIONS_PATH => RequestKind::Notifications,
+        LIFECYCLE_PATH => RequestKind::Lifecycle,
+        _ => {
+            let message = format!(
+                "Nothing is received at {}: Graph notifications go to {NOTIFICATIONS_PATH} and lifecycle events to {LIFECYCLE_PATH}.",
+                row.path
+            );
+            return refuse(&state, row, started, StatusCode::NOT_FOUND, message);
+        }
+    };
+    if parts.method != Method::POST {
+        let message = format!("{} is not accepted here: Graph delivers notifications with POST.", row.method);
+        let mut response = refuse(&state, row, started, StatusCode::METHOD_NOT_ALLOWED, message);
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !is_json(content_type) {
+        let message = format!(
+            "Content-Type {:?} is not accepted: notifications must be sent as application/json.",
+            content_type
+        );
+        return refuse(&state, row, started, StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+    }
+    let too_large =
+        || format!("The body is larger than the receiver's limit of {} bytes; raise the limit in settings.", state.body_limit);
+    if declared.is_some_and(|size| size > state.body_limit as u64) {
+        row.body_truncated = true;
+        return refuse(&state, row, started, StatusCode::PAYLOAD_TOO_LARGE, too_large());
+    }
+    let bytes = match capture::read_body(body, state.body_limit).await {
+        BodyRead::Complete(bytes) => bytes,
+        BodyRead::TooLarge { kept, seen } => {
+            row.body = kept;
+            row.body_size = seen;
+            row.body_truncated = true;
+            return refuse(&state, row, started, StatusCode::PAYLOAD_TOO_LARGE, too_large());
+        }
+        BodyRead::Failed { kept, message } => {
+            row.body_size = kept.len() as u64;
+            row.body = kept;
+            row.body_truncated = true;
+            let message = format!("The body could not be read ({message}).");
+            return refuse(&state, row, started, StatusCode::BAD_REQUEST, message);
+        }
+    };
+    row.body_size = bytes.len() as u64;
+    row.body = bytes.clone();
+    let parsed = match batch::parse(&bytes) {
+        Ok(parsed) => parsed,
+        Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
+    };
+    let values = batch::values(&parsed.items);
+    let snapshot = state.book.view(batch::subscription_ids(&values)).await;
+    let context = batch::Context { request_id: &row.id, received_at: row.received_at };
+    let notifications = batch::judge(&parsed.items, &values, &snapshot, &context);
+    row.kind = kind;
+    row.status = StatusCode::ACCEPTED.as_u16();
+    match state.store.record(row, notifications, started).await {
+        Ok(()) => plain(StatusCode::ACCEPTED, Bytes::new()),
+        Err(error) => {
+            tracing::error!(%error, "refused a delivery with 503");
+            plain(StatusCode::SERVICE_UNAVAILABLE, Bytes::from_static(UNAVAILABLE_MESSAGE.as_bytes()))
+        }
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// Answers a request that is not a delivery with a plain sentence, and records it without waiting.
+fn refuse(state: &ReceiverState, mut row: RequestRow, started: Instant, status: StatusCode, message: String) -> Response {
+    row.kind = RequestKind::Invalid;
+    row.status = status.as_u16();
+    row.response = message.clone();
+    row.latency_us = Some(started.elapsed().as_micros() as i64);
+    state.store.record_later(row);
+    plain(status, Bytes::from(message))
+}
+
+/// Every answer is `text/plain` with `nosniff`: the handshake echo is attacker-chosen text, and a browser
+/// must never render it as HTML.
+fn plain(status: StatusCode, body: Bytes) -> Response {
+    let mut response = (status, Body::from(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}

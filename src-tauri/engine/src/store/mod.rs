@@ -1,0 +1,133 @@
+//! Hookscope's SQLite store: opening it (WAL, durability setting, migrations), the write path through the
+//! single group-committing writer, and the read path through a small pool. Two processes may share one
+//! data directory: WAL lets readers run beside the writer, and the busy timeout covers the other writer.
+
+mod reads;
+pub(crate) mod rows;
+mod writer;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+pub use reads::{NotificationQuery, RequestQuery};
+pub use rows::{NotificationRow, RequestRow};
+
+use crate::bus::Bus;
+use crate::config::{Durability, EngineConfig};
+use crate::model::Subscription;
+use writer::Job;
+
+/// The sentence a refused delivery gets; Graph reads only the status, a person reads this.
+pub(crate) const UNAVAILABLE_MESSAGE: &str =
+    "Hookscope could not store this delivery, so it was not acknowledged; Graph will retry it.";
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store could not write: {0}")]
+    Write(String),
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Write(error.to_string())
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    jobs: mpsc::Sender<Job>,
+    writer: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Store {
+    pub async fn open(config: &EngineConfig, bus: Bus) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|error| {
+            anyhow::anyhow!("Cannot create the data directory {}: {error}.", config.data_dir.display())
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(config.database_path())
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match config.durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
+            .busy_timeout(config.busy_timeout)
+            .foreign_keys(true);
+        let mut writer_conn = options.connect().await.map_err(|error| {
+            anyhow::anyhow!("Cannot open the database {}: {error}.", config.database_path().display())
+        })?;
+        sqlx::migrate!("./migrations")
+            .run(&mut writer_conn)
+            .await
+            .map_err(|error| anyhow::anyhow!("Cannot prepare the database: {error}."))?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let (jobs, queue) = mpsc::channel(65_536);
+        let handle = tokio::spawn(writer::run(writer_conn, queue, bus));
+        Ok(Store { pool, jobs, writer: Arc::new(Mutex::new(Some(handle))) })
+    }
+
+    /// Stores a request and its notifications durably; returns once their group has committed.
+    pub async fn record(
+        &self,
+        request: RequestRow,
+        notifications: Vec<NotificationRow>,
+        started: Instant,
+    ) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::Record { request, notifications, started, ack: Some(ack) })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queues a request record without waiting for its commit (handshakes and refusals: nothing in them
+    /// is acknowledged that could be lost).
+    pub fn record_later(&self, request: RequestRow) {
+        let job = Job::Record { request, notifications: Vec::new(), started: Instant::now(), ack: None };
+        if self.jobs.try_send(job).is_err() {
+            tracing::warn!("the store's queue is full or closed; a request went unrecorded");
+        }
+    }
+
+    /// Inserts or replaces a subscription (through the writer, like every write).
+    pub async fn put_subscription(&self, subscription: Subscription) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::PutSubscription { subscription: Box::new(subscription), ack })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Commits everything queued so far, then stops the writer. Later writes fail with `Closed`.
+    pub async fn close(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.jobs.send(Job::Shutdown { ack }).await.is_ok() {
+            let _ = done.await;
+        }
+        if let Some(handle) = self.writer.lock().await.take() {
+            let _ = handle.await;
+        }
+        self.pool.close().await;
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Checks the database answers a query at all (used by health checks and tests).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,206 @@
+//! The read side: newest-first lists with keyset pagination (`id < cursor`), so any page of a 100k-row
+//! table costs one index range scan, and subscription lookups for the receiver's verdicts.
+
+use sqlx::{FromRow, QueryBuilder, Sqlite};
+
+use super::rows::{body_fields, micros_to_millis};
+use super::Store;
+use crate::clock::rfc3339_millis;
+use crate::model::{Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict};
+
+#[derive(Debug, Clone, Default)]
+pub struct NotificationQuery {
+    /// 0 means all.
+    pub limit: u32,
+    /// Only items older than this id (the `next` cursor of the previous page).
+    pub before: Option<String>,
+    pub subscription_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestQuery {
+    pub limit: u32,
+    pub before: Option<String>,
+}
+
+#[derive(FromRow)]
+struct NotificationColumns {
+    id: String,
+    request_id: String,
+    position: i64,
+    received_at: i64,
+    notification_id: Option<String>,
+    subscription_id: Option<String>,
+    subscription_expiration: Option<String>,
+    change_type: Option<String>,
+    lifecycle_event: Option<String>,
+    resource: Option<String>,
+    resource_data: Option<String>,
+    tenant_id: Option<String>,
+    verdict: String,
+    reason: Option<String>,
+    duplicate: bool,
+    decrypted: Option<String>,
+    tokens_valid: Option<bool>,
+}
+
+impl From<NotificationColumns> for Notification {
+    fn from(c: NotificationColumns) -> Self {
+        let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+        Notification {
+            id: c.id,
+            notification_id: c.notification_id,
+            received_at: rfc3339_millis(c.received_at),
+            subscription_id: c.subscription_id,
+            subscription_expiration_date_time: c.subscription_expiration,
+            change_type: c.change_type,
+            lifecycle_event: c.lifecycle_event,
+            resource: c.resource,
+            resource_data: json(c.resource_data),
+            tenant_id: c.tenant_id,
+            verdict: Verdict::parse(&c.verdict),
+            reason: c.reason,
+            duplicate: c.duplicate,
+            decrypted: json(c.decrypted),
+            tokens_valid: c.tokens_valid,
+            request_id: c.request_id,
+            position: c.position as u32,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct RequestColumns {
+    id: String,
+    received_at: i64,
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: String,
+    body: Vec<u8>,
+    body_size: i64,
+    body_truncated: bool,
+    kind: String,
+    status: i64,
+    response: String,
+    latency_us: Option<i64>,
+}
+
+impl From<RequestColumns> for RequestRecord {
+    fn from(c: RequestColumns) -> Self {
+        let (body, body_base64) = body_fields(&c.body);
+        RequestRecord {
+            id: c.id,
+            received_at: rfc3339_millis(c.received_at),
+            method: c.method,
+            path: c.path,
+            query: c.query,
+            headers: serde_json::from_str(&c.headers).unwrap_or_default(),
+            body,
+            body_base64,
+            body_size: c.body_size as u64,
+            body_truncated: c.body_truncated,
+            kind: RequestKind::parse(&c.kind),
+            status: c.status as u16,
+            response: c.response,
+            latency_ms: c.latency_us.map(micros_to_millis),
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct SubscriptionColumns {
+    id: String,
+    resource: String,
+    change_type: String,
+    notification_url: String,
+    lifecycle_notification_url: Option<String>,
+    expiration_date_time: String,
+    include_resource_data: bool,
+    client_state: Option<String>,
+    tenant_id: Option<String>,
+    auto_renew: bool,
+    status: String,
+    last_error: Option<String>,
+}
+
+impl From<SubscriptionColumns> for Subscription {
+    fn from(c: SubscriptionColumns) -> Self {
+        Subscription {
+            id: c.id,
+            resource: c.resource,
+            change_type: c.change_type,
+            notification_url: c.notification_url,
+            lifecycle_notification_url: c.lifecycle_notification_url,
+            expiration_date_time: c.expiration_date_time,
+            include_resource_data: c.include_resource_data,
+            client_state: c.client_state,
+            tenant_id: c.tenant_id,
+            auto_renew: c.auto_renew,
+            status: SubscriptionStatus::parse(&c.status),
+            last_error: c.last_error,
+        }
+    }
+}
+
+fn page<T: ts_rs::TS>(items: Vec<T>, limit: u32, id_of: impl Fn(&T) -> &str) -> Page<T> {
+    let next = if limit > 0 && items.len() == limit as usize { items.last().map(|i| id_of(i).to_owned()) } else { None };
+    Page { items, next }
+}
+
+fn push_limit(query: &mut QueryBuilder<'_, Sqlite>, limit: u32) {
+    // SQLite reads a negative LIMIT as "no limit".
+    query.push(" ORDER BY id DESC LIMIT ").push_bind(if limit == 0 { -1 } else { i64::from(limit) });
+}
+
+impl Store {
+    pub async fn notifications(&self, q: &NotificationQuery) -> anyhow::Result<Page<Notification>> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT id, request_id, position, received_at, notification_id, subscription_id, subscription_expiration, \
+             change_type, lifecycle_event, resource, resource_data, tenant_id, verdict, reason, duplicate, decrypted, \
+             tokens_valid FROM notifications WHERE 1 = 1",
+        );
+        if let Some(before) = &q.before {
+            query.push(" AND id < ").push_bind(before.clone());
+        }
+        if let Some(subscription) = &q.subscription_id {
+            query.push(" AND subscription_id = ").push_bind(subscription.clone());
+        }
+        push_limit(&mut query, q.limit);
+        let rows: Vec<NotificationColumns> = query.build_query_as().fetch_all(self.pool()).await?;
+        Ok(page(rows.into_iter().map(Notification::from).collect(), q.limit, |n| &n.id))
+    }
+
+    pub async fn requests(&self, q: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT id, received_at, method, path, query, headers, body, body_size, body_truncated, kind, status, \
+             response, latency_us FROM requests WHERE 1 = 1",
+        );
+        if let Some(before) = &q.before {
+            query.push(" AND id < ").push_bind(before.clone());
+        }
+        push_limit(&mut query, q.limit);
+        let rows: Vec<RequestColumns> = query.build_query_as().fetch_all(self.pool()).await?;
+        Ok(page(rows.into_iter().map(RequestRecord::from).collect(), q.limit, |r| &r.id))
+    }
+
+    pub async fn notification_count(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM notifications").fetch_one(self.pool()).await?)
+    }
+
+    pub async fn subscriptions(&self) -> anyhow::Result<Vec<Subscription>> {
+        let rows: Vec<SubscriptionColumns> = sqlx::query_as(
+            "SELECT id, resource, change_type, notification_url, lifecycle_notification_url, expiration_date_time, \
+             include_resource_data, client_state, tenant_id, auto_renew, status, last_error FROM subscriptions \
+             ORDER BY created_at DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(Subscription::from).collect())
+    }
+
+    /// Subscription id → clientState, for the receiver's verdicts.
+    pub async fn client_states(&self) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        Ok(sqlx::query_as("SELECT id, client_state FROM subscriptions").fetch_all(self.pool()).await?)
+    }
+}

@@ -1,0 +1,329 @@
+//! The single writer: one SQLite connection and one task that commits everything queued while the last
+//! commit ran as the next transaction (group commit). Requests that must be durable before they are
+//! answered wait for their group's commit; one fsync then covers a whole burst of deliveries.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{Connection, QueryBuilder, Sqlite};
+use tokio::sync::{mpsc, oneshot};
+
+use super::rows::{NotificationRow, RequestRow};
+use super::StoreError;
+use crate::bus::{Bus, Event};
+use crate::clock::now_micros;
+use crate::model::Subscription;
+
+/// SQLite accepts 32,766 bound parameters per statement; stay well under it.
+const MAX_PARAMS: usize = 30_000;
+/// Upper bound on the jobs folded into one transaction, so a flood cannot make a commit unbounded.
+const MAX_GROUP_JOBS: usize = 4_096;
+/// Requests kept across a failed commit so the inspector still shows them once the store recovers.
+const MAX_CARRIED: usize = 10_000;
+/// How long measured latencies wait for the next group before they get a transaction of their own.
+const LATENCY_FLUSH_DELAY: Duration = Duration::from_millis(200);
+
+pub(crate) type Ack = oneshot::Sender<Result<(), StoreError>>;
+
+pub(crate) enum Job {
+    Record {
+        request: RequestRow,
+        notifications: Vec<NotificationRow>,
+        /// When the request started; with an ack, its latency is measured to the commit.
+        started: Instant,
+        ack: Option<Ack>,
+    },
+    PutSubscription {
+        subscription: Box<Subscription>,
+        ack: Ack,
+    },
+    Shutdown {
+        ack: oneshot::Sender<()>,
+    },
+}
+
+pub(crate) async fn run(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Job>, bus: Bus) {
+    let mut carried: Vec<RequestRow> = Vec::new();
+    let mut latencies: Vec<(String, i64)> = Vec::new();
+    loop {
+        let first = if latencies.is_empty() {
+            jobs.recv().await
+        } else {
+            match tokio::time::timeout(LATENCY_FLUSH_DELAY, jobs.recv()).await {
+                Ok(job) => job,
+                Err(_) => {
+                    flush_latencies(&mut conn, &mut latencies).await;
+                    continue;
+                }
+            }
+        };
+        let Some(first) = first else { break };
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP_JOBS {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut shutdown = None;
+        let mut records = Vec::new();
+        let mut subscriptions = Vec::new();
+        for job in group {
+            match job {
+                Job::Record { .. } => records.push(job),
+                Job::PutSubscription { subscription, ack } => subscriptions.push((subscription, ack)),
+                Job::Shutdown { ack } => shutdown = Some(ack),
+            }
+        }
+        commit_group(&mut conn, records, subscriptions, &mut carried, &mut latencies, &bus).await;
+        if let Some(ack) = shutdown {
+            // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
+            flush_latencies(&mut conn, &mut latencies).await;
+            let _ = conn.close().await;
+            let _ = ack.send(());
+            return;
+        }
+    }
+    flush_latencies(&mut conn, &mut latencies).await;
+    let _ = conn.close().await;
+}
+
+async fn commit_group(
+    conn: &mut SqliteConnection,
+    records: Vec<Job>,
+    subscriptions: Vec<(Box<Subscription>, Ack)>,
+    carried: &mut Vec<RequestRow>,
+    latencies: &mut Vec<(String, i64)>,
+    bus: &Bus,
+) {
+    let mut requests: Vec<RequestRow> = std::mem::take(carried);
+    let mut notifications: Vec<NotificationRow> = Vec::new();
+    let mut waiting: Vec<(usize, Instant, Ack)> = Vec::new();
+    for job in records {
+        if let Job::Record { request, notifications: items, started, ack } = job {
+            if let Some(ack) = ack {
+                waiting.push((requests.len(), started, ack));
+            }
+            requests.push(request);
+            notifications.extend(items);
+        }
+    }
+    let outcome = write(conn, &requests, &notifications, &subscriptions, latencies).await;
+    match outcome {
+        Ok(duplicates) => {
+            latencies.clear();
+            let committed_at = Instant::now();
+            for (index, started, ack) in waiting {
+                let micros = committed_at.duration_since(started).as_micros() as i64;
+                requests[index].latency_us = Some(micros);
+                latencies.push((requests[index].id.clone(), micros));
+                let _ = ack.send(Ok(()));
+            }
+            for (_, ack) in subscriptions {
+                let _ = ack.send(Ok(()));
+            }
+            if !notifications.is_empty() {
+                let stored: Arc<[_]> = notifications
+                    .iter()
+                    .zip(duplicates)
+                    .map(|(row, duplicate)| row.to_notification(duplicate))
+                    .collect();
+                bus.publish(Event::NotificationsStored { notifications: stored });
+            }
+            if !requests.is_empty() {
+                let recorded: Arc<[_]> = requests.iter().map(RequestRow::to_record).collect();
+                bus.publish(Event::RequestsRecorded { requests: recorded });
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "group commit failed");
+            let message = error.to_string();
+            let waiting_indexes: HashSet<usize> = waiting.iter().map(|(index, _, _)| *index).collect();
+            for (_, _, ack) in waiting {
+                let _ = ack.send(Err(error.clone()));
+            }
+            for (_, ack) in subscriptions {
+                let _ = ack.send(Err(error.clone()));
+            }
+            // The notifications were refused (503) and Graph will send them again; the requests that
+            // carried them are still worth showing once the store can write.
+            for (index, mut request) in requests.into_iter().enumerate() {
+                if waiting_indexes.contains(&index) {
+                    request.status = 503;
+                    request.response = super::UNAVAILABLE_MESSAGE.to_owned();
+                    request.latency_us = None;
+                }
+                if carried.len() < MAX_CARRIED {
+                    carried.push(request);
+                }
+            }
+            bus.publish(Event::StoreFailed { message });
+        }
+    }
+}
+
+/// One transaction: dedupe lookups, the multi-row INSERTs, pending latencies. Returns each
+/// notification's duplicate flag in order.
+async fn write(
+    conn: &mut SqliteConnection,
+    requests: &[RequestRow],
+    notifications: &[NotificationRow],
+    subscriptions: &[(Box<Subscription>, Ack)],
+    latencies: &[(String, i64)],
+) -> Result<Vec<bool>, StoreError> {
+    let mut tx = conn.begin().await?;
+    let duplicates = duplicate_flags(&mut tx, notifications).await?;
+    insert_requests(&mut tx, requests).await?;
+    insert_notifications(&mut tx, notifications, &duplicates).await?;
+    for (subscription, _) in subscriptions {
+        upsert_subscription(&mut tx, subscription).await?;
+    }
+    update_latencies(&mut tx, latencies).await?;
+    tx.commit().await?;
+    Ok(duplicates)
+}
+
+async fn duplicate_flags(conn: &mut SqliteConnection, rows: &[NotificationRow]) -> Result<Vec<bool>, StoreError> {
+    let mut known: HashSet<[u8; 16]> = HashSet::new();
+    for chunk in rows.chunks(MAX_PARAMS) {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT dedupe_key FROM notifications WHERE dedupe_key IN (");
+        let mut list = query.separated(", ");
+        for row in chunk {
+            list.push_bind(&row.dedupe_key[..]);
+        }
+        query.push(")");
+        let found: Vec<(Vec<u8>,)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        known.extend(found.into_iter().filter_map(|(key,)| <[u8; 16]>::try_from(key.as_slice()).ok()));
+    }
+    // A key seen earlier in this same group is a duplicate too.
+    Ok(rows.iter().map(|row| !known.insert(row.dedupe_key)).collect())
+}
+
+async fn insert_requests(conn: &mut SqliteConnection, rows: &[RequestRow]) -> Result<(), StoreError> {
+    const COLUMNS: usize = 13;
+    for chunk in rows.chunks(MAX_PARAMS / COLUMNS) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO requests (id, received_at, method, path, query, headers, body, body_size, \
+             body_truncated, kind, status, response, latency_us) ",
+        );
+        query.push_values(chunk, |mut row, request| {
+            row.push_bind(&request.id)
+                .push_bind(request.received_at)
+                .push_bind(&request.method)
+                .push_bind(&request.path)
+                .push_bind(&request.query)
+                .push_bind(serde_json::Value::Object(request.headers.clone()).to_string())
+                .push_bind(&request.body[..])
+                .push_bind(request.body_size as i64)
+                .push_bind(request.body_truncated)
+                .push_bind(request.kind.as_str())
+                .push_bind(i64::from(request.status))
+                .push_bind(&request.response)
+                .push_bind(request.latency_us);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_notifications(
+    conn: &mut SqliteConnection,
+    rows: &[NotificationRow],
+    duplicates: &[bool],
+) -> Result<(), StoreError> {
+    const COLUMNS: usize = 19;
+    let size = MAX_PARAMS / COLUMNS;
+    for (chunk, flags) in rows.chunks(size).zip(duplicates.chunks(size)) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO notifications (id, request_id, position, received_at, notification_id, subscription_id, \
+             subscription_expiration, change_type, lifecycle_event, resource, resource_data, tenant_id, verdict, \
+             reason, duplicate, dedupe_key, decrypted, tokens_valid, item) ",
+        );
+        query.push_values(chunk.iter().zip(flags), |mut row, (note, duplicate)| {
+            row.push_bind(&note.id)
+                .push_bind(&note.request_id)
+                .push_bind(i64::from(note.position))
+                .push_bind(note.received_at)
+                .push_bind(&note.notification_id)
+                .push_bind(&note.subscription_id)
+                .push_bind(&note.subscription_expiration)
+                .push_bind(&note.change_type)
+                .push_bind(&note.lifecycle_event)
+                .push_bind(&note.resource)
+                .push_bind(note.resource_data.as_ref().map(|data| data.to_string()))
+                .push_bind(&note.tenant_id)
+                .push_bind(note.verdict.as_str())
+                .push_bind(&note.reason)
+                .push_bind(*duplicate)
+                .push_bind(&note.dedupe_key[..])
+                .push_bind(note.decrypted.as_ref().map(|data| data.to_string()))
+                .push_bind(note.tokens_valid)
+                .push_bind(&note.item);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_subscription(conn: &mut SqliteConnection, s: &Subscription) -> Result<(), StoreError> {
+    let now = now_micros();
+    sqlx::query(
+        "INSERT INTO subscriptions (id, resource, change_type, notification_url, lifecycle_notification_url, \
+         expiration_date_time, include_resource_data, client_state, tenant_id, auto_renew, status, last_error, \
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET resource = excluded.resource, change_type = excluded.change_type, \
+         notification_url = excluded.notification_url, lifecycle_notification_url = excluded.lifecycle_notification_url, \
+         expiration_date_time = excluded.expiration_date_time, include_resource_data = excluded.include_resource_data, \
+         client_state = excluded.client_state, tenant_id = excluded.tenant_id, auto_renew = excluded.auto_renew, \
+         status = excluded.status, last_error = excluded.last_error, updated_at = excluded.updated_at",
+    )
+    .bind(&s.id)
+    .bind(&s.resource)
+    .bind(&s.change_type)
+    .bind(&s.notification_url)
+    .bind(&s.lifecycle_notification_url)
+    .bind(&s.expiration_date_time)
+    .bind(s.include_resource_data)
+    .bind(&s.client_state)
+    .bind(&s.tenant_id)
+    .bind(s.auto_renew)
+    .bind(s.status.as_str())
+    .bind(&s.last_error)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn update_latencies(conn: &mut SqliteConnection, latencies: &[(String, i64)]) -> Result<(), StoreError> {
+    for chunk in latencies.chunks(MAX_PARAMS / 2) {
+        let mut query = QueryBuilder::<Sqlite>::new("UPDATE requests SET latency_us = timing.column2 FROM (");
+        query.push_values(chunk, |mut row, (id, micros)| {
+            row.push_bind(id).push_bind(*micros);
+        });
+        query.push(") AS timing WHERE requests.id = timing.column1");
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn flush_latencies(conn: &mut SqliteConnection, latencies: &mut Vec<(String, i64)>) {
+    if latencies.is_empty() {
+        return;
+    }
+    let result = async {
+        let mut tx = conn.begin().await?;
+        update_latencies(&mut tx, latencies).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    if let Err(error) = result {
+        // A latency is a measurement, not a delivery: losing it costs nothing a user relies on.
+        tracing::warn!(%error, "could not record latencies");
+    }
+    latencies.clear();
+}

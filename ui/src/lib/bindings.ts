@@ -1,0 +1,96 @@
+// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p hookscope-engine --test bindings`.
+// Do not edit by hand.
+
+export type Verdict = "accepted" | "rejected";
+
+export type Notification = { 
+/**
+ * Hookscope's own id (time-ordered).
+ */
+id: string, 
+/**
+ * Graph's `id` of the notification, when it sent one.
+ */
+notificationId: string | null, receivedAt: string, subscriptionId: string | null, subscriptionExpirationDateTime: string | null, changeType: string | null, lifecycleEvent: string | null, resource: string | null, resourceData: unknown, tenantId: string | null, verdict: Verdict, 
+/**
+ * Why it was rejected; null when accepted.
+ */
+reason: string | null, 
+/**
+ * The same change was delivered before (every delivery is still stored and shown).
+ */
+duplicate: boolean, decrypted: unknown, 
+/**
+ * true or false when the batch carried validation tokens; null when it carried none.
+ */
+tokensValid: boolean | null, 
+/**
+ * The HTTP request this item came in.
+ */
+requestId: string, 
+/**
+ * Position of the item in its batch.
+ */
+position: number, };
+
+export type RequestKind = "handshake" | "notifications" | "lifecycle" | "invalid";
+
+export type RequestRecord = { id: string, receivedAt: string, method: string, path: string, query: string | null, 
+/**
+ * Header names in lower case; values of credential-bearing headers are redacted.
+ */
+headers: Record<string, string>, 
+/**
+ * The body as text when it is UTF-8.
+ */
+body?: string, 
+/**
+ * The body in base64 when it is not UTF-8.
+ */
+bodyBase64?: string, 
+/**
+ * Bytes the client announced or sent, even when only a part was kept.
+ */
+bodySize: number, bodyTruncated: boolean, kind: RequestKind, status: number, 
+/**
+ * What the receiver answered in its body (a plain sentence, the handshake token, or empty).
+ */
+response: string, 
+/**
+ * From the first byte read to the answer; null while a commit is still being timed.
+ */
+latencyMs: number | null, };
+
+export type SubscriptionStatus = "active" | "expired" | "removed" | "failed";
+
+export type Subscription = { id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, };
+
+export type ReceiverUrls = { localUrl: string, publicUrl: string | null, 
+/**
+ * The URL to give Graph as `notificationUrl` (public when published, else local).
+ */
+notificationUrl: string, lifecycleUrl: string, };
+
+export type ReceiverStatus = { urls: ReceiverUrls | null, error: string | null, dataDir: string, };
+
+export type Page<T> = { 
+/**
+ * Newest first.
+ */
+items: Array<T>, next: string | null, };
+
+export type FeedBatch = { 
+/**
+ * Newly stored notifications, oldest first.
+ */
+notifications: Array<Notification>, 
+/**
+ * Newly recorded requests, oldest first.
+ */
+requests: Array<RequestRecord>, 
+/**
+ * Events the feed could not keep up with; the UI should reload its page from the store.
+ */
+missed: number, };
+
+export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "storeFailed", message: string, };
