@@ -5,7 +5,9 @@ use ts_rs::{Config, TS};
 
 use crate::bus::Event;
 use crate::feed::FeedBatch;
-use crate::model::{Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict};
+use crate::model::{
+    Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict,
+};
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
 
 pub const HEADER: &str = "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p hookscope-engine --test bindings`.\n// Do not edit by hand.\n";

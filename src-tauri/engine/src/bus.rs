@@ -27,7 +27,11 @@ pub enum Event {
     },
     /// A validation handshake was answered (before it was recorded: Graph waits on it).
     #[serde(rename_all = "camelCase")]
-    Handshake { request_id: String, path: String, at: String },
+    Handshake {
+        request_id: String,
+        path: String,
+        at: String,
+    },
     /// The store could not persist a group; its notifications were answered 503 so Graph retries.
     #[serde(rename_all = "camelCase")]
     StoreFailed { message: String },

@@ -13,7 +13,9 @@ pub fn now_micros() -> i64 {
 pub fn rfc3339_millis(micros: i64) -> String {
     let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let at = at.replace_nanosecond((at.nanosecond() / 1_000_000) * 1_000_000).unwrap_or(at);
+    let at = at
+        .replace_nanosecond((at.nanosecond() / 1_000_000) * 1_000_000)
+        .unwrap_or(at);
     let text = at.format(&Rfc3339).unwrap_or_default();
     // time prints no fraction when it is zero; keep a fixed width so lists line up.
     if text.contains('.') {
@@ -35,13 +37,20 @@ mod tests {
 
     #[test]
     fn formats_with_millisecond_precision() {
-        assert_eq!(rfc3339_millis(1_700_000_000_123_456), "2023-11-14T22:13:20.123Z");
-        assert_eq!(rfc3339_millis(1_700_000_000_000_000), "2023-11-14T22:13:20.000Z");
+        assert_eq!(
+            rfc3339_millis(1_700_000_000_123_456),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            rfc3339_millis(1_700_000_000_000_000),
+            "2023-11-14T22:13:20.000Z"
+        );
     }
 
     #[test]
     fn parses_graph_timestamp_variants() {
-        let a = parse_rfc3339_micros("2021-12-31T16:16:44.9907405+05:30").expect("7 digits and an offset");
+        let a = parse_rfc3339_micros("2021-12-31T16:16:44.9907405+05:30")
+            .expect("7 digits and an offset");
         let b = parse_rfc3339_micros("2021-12-31T10:46:44.990740Z").expect("Z form");
         assert_eq!(a, b);
         assert!(parse_rfc3339_micros("yesterday").is_none());

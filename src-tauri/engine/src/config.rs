@@ -34,7 +34,11 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), durability: Durability::Full, busy_timeout: Duration::from_secs(5) }
+        Self {
+            data_dir: data_dir.into(),
+            durability: Durability::Full,
+            busy_timeout: Duration::from_secs(5),
+        }
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -50,7 +54,8 @@ impl EngineConfig {
 /// The platform's app-data directory (`~/.local/share/hookscope` on Linux), the default data directory of
 /// both the app and the command line.
 pub fn default_data_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("dev", "hookscope", "hookscope").map(|dirs| dirs.data_dir().to_path_buf())
+    directories::ProjectDirs::from("dev", "hookscope", "hookscope")
+        .map(|dirs| dirs.data_dir().to_path_buf())
 }
 
 /// Resolves the data directory: an explicit choice, else `HOOKSCOPE_DATA_DIR`, else the platform default.

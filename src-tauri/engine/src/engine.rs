@@ -73,12 +73,23 @@ impl Engine {
     pub async fn listen(&self, options: &ReceiverOptions) -> anyhow::Result<Listening> {
         let receiver = receiver::start(self.store.clone(), self.bus.clone(), options).await?;
         let announcement = self.config.announcement_path();
-        let body = serde_json::to_vec_pretty(&Announcement { pid: std::process::id(), urls: receiver.urls.clone() })?;
-        let staging = announcement.with_extension("json.tmp");
-        std::fs::write(&staging, body).and_then(|()| std::fs::rename(&staging, &announcement)).map_err(|error| {
-            anyhow::anyhow!("Cannot write {}: {error}; check the data directory is writable.", announcement.display())
+        let body = serde_json::to_vec_pretty(&Announcement {
+            pid: std::process::id(),
+            urls: receiver.urls.clone(),
         })?;
-        Ok(Listening { receiver, announcement })
+        let staging = announcement.with_extension("json.tmp");
+        std::fs::write(&staging, body)
+            .and_then(|()| std::fs::rename(&staging, &announcement))
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "Cannot write {}: {error}; check the data directory is writable.",
+                    announcement.display()
+                )
+            })?;
+        Ok(Listening {
+            receiver,
+            announcement,
+        })
     }
 
     /// The receiver another process (or this one) announced, if any.
@@ -87,7 +98,10 @@ impl Engine {
         serde_json::from_slice(&bytes).ok()
     }
 
-    pub async fn notifications(&self, query: &NotificationQuery) -> anyhow::Result<Page<Notification>> {
+    pub async fn notifications(
+        &self,
+        query: &NotificationQuery,
+    ) -> anyhow::Result<Page<Notification>> {
         self.store.notifications(query).await
     }
 

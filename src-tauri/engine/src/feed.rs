@@ -29,7 +29,9 @@ impl FeedBatch {
 
     fn absorb(&mut self, event: Event) {
         match event {
-            Event::NotificationsStored { notifications } => self.notifications.extend(notifications.iter().cloned()),
+            Event::NotificationsStored { notifications } => {
+                self.notifications.extend(notifications.iter().cloned())
+            }
             Event::RequestsRecorded { requests } => self.requests.extend(requests.iter().cloned()),
             Event::Handshake { .. } | Event::StoreFailed { .. } => {}
         }

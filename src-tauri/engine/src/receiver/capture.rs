@@ -36,16 +36,33 @@ pub fn headers(map: &HeaderMap) -> serde_json::Map<String, serde_json::Value> {
 }
 
 fn is_secret(name: &str) -> bool {
-    matches!(name, "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
-        || ["token", "secret", "api-key", "apikey", "password", "signature"].iter().any(|word| name.contains(word))
+    matches!(
+        name,
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || [
+        "token",
+        "secret",
+        "api-key",
+        "apikey",
+        "password",
+        "signature",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 pub enum BodyRead {
     Complete(Bytes),
     /// Over the limit: the first bytes, and how many were seen before reading stopped.
-    TooLarge { kept: Bytes, seen: u64 },
+    TooLarge {
+        kept: Bytes,
+        seen: u64,
+    },
     /// The client broke off or sent garbage framing.
-    Failed { kept: Bytes, message: String },
+    Failed {
+        kept: Bytes,
+        message: String,
+    },
 }
 
 pub async fn read_body(body: Body, limit: usize) -> BodyRead {
@@ -56,16 +73,24 @@ pub async fn read_body(body: Body, limit: usize) -> BodyRead {
         match body.frame().await {
             None => return BodyRead::Complete(buffer.freeze()),
             Some(Err(error)) => {
-                return BodyRead::Failed { kept: buffer.freeze(), message: error.to_string() };
+                return BodyRead::Failed {
+                    kept: buffer.freeze(),
+                    message: error.to_string(),
+                };
             }
             Some(Ok(frame)) => {
-                let Ok(data) = frame.into_data() else { continue };
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
                 seen += data.len() as u64;
                 if seen > limit as u64 {
                     buffer.truncate(OVERSIZED_KEPT);
                     let room = OVERSIZED_KEPT.saturating_sub(buffer.len());
                     buffer.extend_from_slice(&data[..room.min(data.len())]);
-                    return BodyRead::TooLarge { kept: buffer.freeze(), seen };
+                    return BodyRead::TooLarge {
+                        kept: buffer.freeze(),
+                        seen,
+                    };
                 }
                 buffer.extend_from_slice(&data);
             }
@@ -81,7 +106,10 @@ mod tests {
     #[test]
     fn redacts_credentials_and_keeps_the_rest() {
         let mut map = HeaderMap::new();
-        map.insert("authorization", HeaderValue::from_static("Bearer eyJ.secret"));
+        map.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer eyJ.secret"),
+        );
         map.insert("x-ms-client-token", HeaderValue::from_static("abc"));
         map.insert("content-type", HeaderValue::from_static("application/json"));
         let out = headers(&map);

@@ -77,24 +77,52 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         }
     };
     if parts.method != Method::POST {
-        let message = format!("{} is not accepted here: Graph delivers notifications with POST.", row.method);
-        let mut response = refuse(&state, row, started, StatusCode::METHOD_NOT_ALLOWED, message);
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let message = format!(
+            "{} is not accepted here: Graph delivers notifications with POST.",
+            row.method
+        );
+        let mut response = refuse(
+            &state,
+            row,
+            started,
+            StatusCode::METHOD_NOT_ALLOWED,
+            message,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !is_json(content_type) {
         let message = format!(
             "Content-Type {:?} is not accepted: notifications must be sent as application/json.",
             content_type
         );
-        return refuse(&state, row, started, StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+        return refuse(
+            &state,
+            row,
+            started,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            message,
+        );
     }
-    let too_large =
-        || format!("The body is larger than the receiver's limit of {} bytes; raise the limit in settings.", state.body_limit);
+    let too_large = || {
+        format!("The body is larger than the receiver's limit of {} bytes; raise the limit in settings.", state.body_limit)
+    };
     if declared.is_some_and(|size| size > state.body_limit as u64) {
         row.body_truncated = true;
-        return refuse(&state, row, started, StatusCode::PAYLOAD_TOO_LARGE, too_large());
+        return refuse(
+            &state,
+            row,
+            started,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            too_large(),
+        );
     }
     let bytes = match capture::read_body(body, state.body_limit).await {
         BodyRead::Complete(bytes) => bytes,
@@ -102,7 +130,13 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
             row.body = kept;
             row.body_size = seen;
             row.body_truncated = true;
-            return refuse(&state, row, started, StatusCode::PAYLOAD_TOO_LARGE, too_large());
+            return refuse(
+                &state,
+                row,
+                started,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                too_large(),
+            );
         }
         BodyRead::Failed { kept, message } => {
             row.body_size = kept.len() as u64;
@@ -118,9 +152,15 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         Ok(parsed) => parsed,
         Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
     };
-    let values = batch::values(&parsed.items);
+    let values = match batch::values(&parsed.items) {
+        Ok(values) => values,
+        Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
+    };
     let snapshot = state.book.view(batch::subscription_ids(&values)).await;
-    let context = batch::Context { request_id: &row.id, received_at: row.received_at };
+    let context = batch::Context {
+        request_id: &row.id,
+        received_at: row.received_at,
+    };
     let notifications = batch::judge(&parsed.items, &values, &snapshot, &context);
     row.kind = kind;
     row.status = StatusCode::ACCEPTED.as_u16();
@@ -128,7 +168,10 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         Ok(()) => plain(StatusCode::ACCEPTED, Bytes::new()),
         Err(error) => {
             tracing::error!(%error, "refused a delivery with 503");
-            plain(StatusCode::SERVICE_UNAVAILABLE, Bytes::from_static(UNAVAILABLE_MESSAGE.as_bytes()))
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Bytes::from_static(UNAVAILABLE_MESSAGE.as_bytes()),
+            )
         }
     }
 }
@@ -139,7 +182,13 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// Answers a request that is not a delivery with a plain sentence, and records it without waiting.
-fn refuse(state: &ReceiverState, mut row: RequestRow, started: Instant, status: StatusCode, message: String) -> Response {
+fn refuse(
+    state: &ReceiverState,
+    mut row: RequestRow,
+    started: Instant,
+    status: StatusCode,
+    message: String,
+) -> Response {
     row.kind = RequestKind::Invalid;
     row.status = status.as_u16();
     row.response = message.clone();
@@ -153,7 +202,13 @@ fn refuse(state: &ReceiverState, mut row: RequestRow, started: Instant, status: 
 fn plain(status: StatusCode, body: Bytes) -> Response {
     let mut response = (status, Body::from(body)).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }

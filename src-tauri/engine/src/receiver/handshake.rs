@@ -35,8 +35,15 @@ mod tests {
 
     #[test]
     fn finds_the_token_among_other_parameters_and_ignores_lookalikes() {
-        assert_eq!(token(Some("a=1&validationToken=x%2By&b=2")).unwrap(), b"x+y");
-        assert_eq!(token(Some("validationtoken=abc")), None, "SharePoint's lower-case form is a different protocol");
+        assert_eq!(
+            token(Some("a=1&validationToken=x%2By&b=2")).unwrap(),
+            b"x+y"
+        );
+        assert_eq!(
+            token(Some("validationtoken=abc")),
+            None,
+            "SharePoint's lower-case form is a different protocol"
+        );
         assert_eq!(token(Some("validationToken")).unwrap(), b"");
         assert_eq!(token(None), None);
     }

@@ -60,13 +60,20 @@ pub struct ReceiverStatus {
 
 /// Checks a public URL the user gave and returns it without a trailing slash.
 pub fn normalize_public_url(text: &str) -> anyhow::Result<String> {
-    let url = url::Url::parse(text.trim())
-        .map_err(|error| anyhow::anyhow!("The public URL {text:?} is not a URL ({error}); give it as https://host[/prefix]."))?;
+    let url = url::Url::parse(text.trim()).map_err(|error| {
+        anyhow::anyhow!(
+            "The public URL {text:?} is not a URL ({error}); give it as https://host[/prefix]."
+        )
+    })?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-        anyhow::bail!("The public URL {text:?} must start with https:// (Graph only calls HTTPS URLs).");
+        anyhow::bail!(
+            "The public URL {text:?} must start with https:// (Graph only calls HTTPS URLs)."
+        );
     }
     if url.query().is_some() || url.fragment().is_some() {
-        anyhow::bail!("The public URL {text:?} must not carry a query or fragment; give the receiver's root.");
+        anyhow::bail!(
+            "The public URL {text:?} must not carry a query or fragment; give the receiver's root."
+        );
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -88,8 +95,16 @@ impl RunningReceiver {
     }
 }
 
-pub async fn start(store: Store, bus: Bus, options: &ReceiverOptions) -> anyhow::Result<RunningReceiver> {
-    let public_url = options.public_url.as_deref().map(normalize_public_url).transpose()?;
+pub async fn start(
+    store: Store,
+    bus: Bus,
+    options: &ReceiverOptions,
+) -> anyhow::Result<RunningReceiver> {
+    let public_url = options
+        .public_url
+        .as_deref()
+        .map(normalize_public_url)
+        .transpose()?;
     let address = SocketAddr::new(options.bind, options.port);
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|error| {
         if error.kind() == std::io::ErrorKind::AddrInUse {
@@ -105,7 +120,9 @@ pub async fn start(store: Store, bus: Bus, options: &ReceiverOptions) -> anyhow:
         bus,
         body_limit: options.body_limit,
     });
-    let app = axum::Router::new().fallback(handler::receive).with_state(state);
+    let app = axum::Router::new()
+        .fallback(handler::receive)
+        .with_state(state);
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -115,7 +132,12 @@ pub async fn start(store: Store, bus: Bus, options: &ReceiverOptions) -> anyhow:
             tracing::error!(%error, "the receiver stopped with an error");
         }
     });
-    Ok(RunningReceiver { urls: ReceiverUrls::new(local_addr, public_url), local_addr, shutdown: Some(shutdown), task })
+    Ok(RunningReceiver {
+        urls: ReceiverUrls::new(local_addr, public_url),
+        local_addr,
+        shutdown: Some(shutdown),
+        task,
+    })
 }
 
 #[cfg(test)]
@@ -124,11 +146,20 @@ mod tests {
 
     #[test]
     fn public_urls_are_checked_and_trimmed() {
-        assert_eq!(normalize_public_url("https://abc.ngrok.app/").unwrap(), "https://abc.ngrok.app");
-        assert_eq!(normalize_public_url("https://example.com/hooks/").unwrap(), "https://example.com/hooks");
+        assert_eq!(
+            normalize_public_url("https://abc.ngrok.app/").unwrap(),
+            "https://abc.ngrok.app"
+        );
+        assert_eq!(
+            normalize_public_url("https://example.com/hooks/").unwrap(),
+            "https://example.com/hooks"
+        );
         assert!(normalize_public_url("ftp://example.com").is_err());
         assert!(normalize_public_url("example.com").is_err());
-        let urls = ReceiverUrls::new("127.0.0.1:9000".parse().unwrap(), Some("https://x.test/p".into()));
+        let urls = ReceiverUrls::new(
+            "127.0.0.1:9000".parse().unwrap(),
+            Some("https://x.test/p".into()),
+        );
         assert_eq!(urls.notification_url, "https://x.test/p/notifications");
         assert_eq!(urls.lifecycle_url, "https://x.test/p/lifecycle");
     }

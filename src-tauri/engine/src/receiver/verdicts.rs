@@ -29,7 +29,10 @@ pub struct Snapshot {
 
 impl Snapshot {
     fn empty() -> Self {
-        Self { states: HashMap::new(), loaded: Instant::now() - MAX_AGE * 2 }
+        Self {
+            states: HashMap::new(),
+            loaded: Instant::now() - MAX_AGE * 2,
+        }
     }
 
     /// Compares digests in constant time, so response timing says nothing about the stored secret.
@@ -64,7 +67,11 @@ pub struct SubscriptionBook {
 
 impl SubscriptionBook {
     pub fn new(store: Store) -> Self {
-        Self { store, current: RwLock::new(Arc::new(Snapshot::empty())), reloading: tokio::sync::Mutex::new(()) }
+        Self {
+            store,
+            current: RwLock::new(Arc::new(Snapshot::empty())),
+            reloading: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn current(&self) -> Arc<Snapshot> {
@@ -86,8 +93,14 @@ impl SubscriptionBook {
         }
         match self.store.client_states().await {
             Ok(rows) => {
-                let states = rows.into_iter().map(|(id, state)| (id, state.as_deref().map(digest))).collect();
-                let fresh = Arc::new(Snapshot { states, loaded: Instant::now() });
+                let states = rows
+                    .into_iter()
+                    .map(|(id, state)| (id, state.as_deref().map(digest)))
+                    .collect();
+                let fresh = Arc::new(Snapshot {
+                    states,
+                    loaded: Instant::now(),
+                });
                 *self.current.write().expect("snapshot lock") = fresh.clone();
                 fresh
             }

@@ -9,7 +9,9 @@ mod writer;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -49,7 +51,10 @@ pub struct Store {
 impl Store {
     pub async fn open(config: &EngineConfig, bus: Bus) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&config.data_dir).map_err(|error| {
-            anyhow::anyhow!("Cannot create the data directory {}: {error}.", config.data_dir.display())
+            anyhow::anyhow!(
+                "Cannot create the data directory {}: {error}.",
+                config.data_dir.display()
+            )
         })?;
         let options = SqliteConnectOptions::new()
             .filename(config.database_path())
@@ -62,16 +67,26 @@ impl Store {
             .busy_timeout(config.busy_timeout)
             .foreign_keys(true);
         let mut writer_conn = options.connect().await.map_err(|error| {
-            anyhow::anyhow!("Cannot open the database {}: {error}.", config.database_path().display())
+            anyhow::anyhow!(
+                "Cannot open the database {}: {error}.",
+                config.database_path().display()
+            )
         })?;
         sqlx::migrate!("./migrations")
             .run(&mut writer_conn)
             .await
             .map_err(|error| anyhow::anyhow!("Cannot prepare the database: {error}."))?;
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         let (jobs, queue) = mpsc::channel(65_536);
         let handle = tokio::spawn(writer::run(writer_conn, queue, bus));
-        Ok(Store { pool, jobs, writer: Arc::new(Mutex::new(Some(handle))) })
+        Ok(Store {
+            pool,
+            jobs,
+            writer: Arc::new(Mutex::new(Some(handle))),
+        })
     }
 
     /// Stores a request and its notifications durably; returns once their group has committed.
@@ -83,7 +98,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Record { request, notifications, started, ack: Some(ack) })
+            .send(Job::Record {
+                request,
+                notifications,
+                started,
+                ack: Some(ack),
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?
@@ -92,7 +112,12 @@ impl Store {
     /// Queues a request record without waiting for its commit (handshakes and refusals: nothing in them
     /// is acknowledged that could be lost).
     pub fn record_later(&self, request: RequestRow) {
-        let job = Job::Record { request, notifications: Vec::new(), started: Instant::now(), ack: None };
+        let job = Job::Record {
+            request,
+            notifications: Vec::new(),
+            started: Instant::now(),
+            ack: None,
+        };
         if self.jobs.try_send(job).is_err() {
             tracing::warn!("the store's queue is full or closed; a request went unrecorded");
         }
@@ -102,7 +127,10 @@ impl Store {
     pub async fn put_subscription(&self, subscription: Subscription) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::PutSubscription { subscription: Box::new(subscription), ack })
+            .send(Job::PutSubscription {
+                subscription: Box::new(subscription),
+                ack,
+            })
             .await
             .map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?

@@ -6,7 +6,9 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use super::rows::{body_fields, micros_to_millis};
 use super::Store;
 use crate::clock::rfc3339_millis;
-use crate::model::{Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict};
+use crate::model::{
+    Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict,
+};
 
 #[derive(Debug, Clone, Default)]
 pub struct NotificationQuery {
@@ -144,13 +146,19 @@ impl From<SubscriptionColumns> for Subscription {
 }
 
 fn page<T: ts_rs::TS>(items: Vec<T>, limit: u32, id_of: impl Fn(&T) -> &str) -> Page<T> {
-    let next = if limit > 0 && items.len() == limit as usize { items.last().map(|i| id_of(i).to_owned()) } else { None };
+    let next = if limit > 0 && items.len() == limit as usize {
+        items.last().map(|i| id_of(i).to_owned())
+    } else {
+        None
+    };
     Page { items, next }
 }
 
 fn push_limit(query: &mut QueryBuilder<'_, Sqlite>, limit: u32) {
     // SQLite reads a negative LIMIT as "no limit".
-    query.push(" ORDER BY id DESC LIMIT ").push_bind(if limit == 0 { -1 } else { i64::from(limit) });
+    query
+        .push(" ORDER BY id DESC LIMIT ")
+        .push_bind(if limit == 0 { -1 } else { i64::from(limit) });
 }
 
 impl Store {
@@ -164,11 +172,17 @@ impl Store {
             query.push(" AND id < ").push_bind(before.clone());
         }
         if let Some(subscription) = &q.subscription_id {
-            query.push(" AND subscription_id = ").push_bind(subscription.clone());
+            query
+                .push(" AND subscription_id = ")
+                .push_bind(subscription.clone());
         }
         push_limit(&mut query, q.limit);
         let rows: Vec<NotificationColumns> = query.build_query_as().fetch_all(self.pool()).await?;
-        Ok(page(rows.into_iter().map(Notification::from).collect(), q.limit, |n| &n.id))
+        Ok(page(
+            rows.into_iter().map(Notification::from).collect(),
+            q.limit,
+            |n| &n.id,
+        ))
     }
 
     pub async fn requests(&self, q: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {
@@ -181,11 +195,17 @@ impl Store {
         }
         push_limit(&mut query, q.limit);
         let rows: Vec<RequestColumns> = query.build_query_as().fetch_all(self.pool()).await?;
-        Ok(page(rows.into_iter().map(RequestRecord::from).collect(), q.limit, |r| &r.id))
+        Ok(page(
+            rows.into_iter().map(RequestRecord::from).collect(),
+            q.limit,
+            |r| &r.id,
+        ))
     }
 
     pub async fn notification_count(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM notifications").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT count(*) FROM notifications")
+            .fetch_one(self.pool())
+            .await?)
     }
 
     pub async fn subscriptions(&self) -> anyhow::Result<Vec<Subscription>> {
@@ -201,6 +221,8 @@ impl Store {
 
     /// Subscription id → clientState, for the receiver's verdicts.
     pub async fn client_states(&self) -> anyhow::Result<Vec<(String, Option<String>)>> {
-        Ok(sqlx::query_as("SELECT id, client_state FROM subscriptions").fetch_all(self.pool()).await?)
+        Ok(sqlx::query_as("SELECT id, client_state FROM subscriptions")
+            .fetch_all(self.pool())
+            .await?)
     }
 }

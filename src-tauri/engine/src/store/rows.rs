@@ -50,7 +50,10 @@ impl RequestRow {
 pub fn body_fields(body: &[u8]) -> (Option<String>, Option<String>) {
     match std::str::from_utf8(body) {
         Ok(text) => (Some(text.to_owned()), None),
-        Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(body))),
+        Err(_) => (
+            None,
+            Some(base64::engine::general_purpose::STANDARD.encode(body)),
+        ),
     }
 }
 

@@ -73,11 +73,21 @@ pub(crate) async fn run(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Job
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
-                Job::PutSubscription { subscription, ack } => subscriptions.push((subscription, ack)),
+                Job::PutSubscription { subscription, ack } => {
+                    subscriptions.push((subscription, ack))
+                }
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
-        commit_group(&mut conn, records, subscriptions, &mut carried, &mut latencies, &bus).await;
+        commit_group(
+            &mut conn,
+            records,
+            subscriptions,
+            &mut carried,
+            &mut latencies,
+            &bus,
+        )
+        .await;
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
             flush_latencies(&mut conn, &mut latencies).await;
@@ -102,7 +112,13 @@ async fn commit_group(
     let mut notifications: Vec<NotificationRow> = Vec::new();
     let mut waiting: Vec<(usize, Instant, Ack)> = Vec::new();
     for job in records {
-        if let Job::Record { request, notifications: items, started, ack } = job {
+        if let Job::Record {
+            request,
+            notifications: items,
+            started,
+            ack,
+        } = job
+        {
             if let Some(ack) = ack {
                 waiting.push((requests.len(), started, ack));
             }
@@ -130,7 +146,9 @@ async fn commit_group(
                     .zip(duplicates)
                     .map(|(row, duplicate)| row.to_notification(duplicate))
                     .collect();
-                bus.publish(Event::NotificationsStored { notifications: stored });
+                bus.publish(Event::NotificationsStored {
+                    notifications: stored,
+                });
             }
             if !requests.is_empty() {
                 let recorded: Arc<[_]> = requests.iter().map(RequestRow::to_record).collect();
@@ -140,7 +158,8 @@ async fn commit_group(
         Err(error) => {
             tracing::error!(%error, "group commit failed");
             let message = error.to_string();
-            let waiting_indexes: HashSet<usize> = waiting.iter().map(|(index, _, _)| *index).collect();
+            let waiting_indexes: HashSet<usize> =
+                waiting.iter().map(|(index, _, _)| *index).collect();
             for (_, _, ack) in waiting {
                 let _ = ack.send(Err(error.clone()));
             }
@@ -185,23 +204,38 @@ async fn write(
     Ok(duplicates)
 }
 
-async fn duplicate_flags(conn: &mut SqliteConnection, rows: &[NotificationRow]) -> Result<Vec<bool>, StoreError> {
+async fn duplicate_flags(
+    conn: &mut SqliteConnection,
+    rows: &[NotificationRow],
+) -> Result<Vec<bool>, StoreError> {
     let mut known: HashSet<[u8; 16]> = HashSet::new();
     for chunk in rows.chunks(MAX_PARAMS) {
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT dedupe_key FROM notifications WHERE dedupe_key IN (");
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT dedupe_key FROM notifications WHERE dedupe_key IN (",
+        );
         let mut list = query.separated(", ");
         for row in chunk {
             list.push_bind(&row.dedupe_key[..]);
         }
         query.push(")");
         let found: Vec<(Vec<u8>,)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        known.extend(found.into_iter().filter_map(|(key,)| <[u8; 16]>::try_from(key.as_slice()).ok()));
+        known.extend(
+            found
+                .into_iter()
+                .filter_map(|(key,)| <[u8; 16]>::try_from(key.as_slice()).ok()),
+        );
     }
     // A key seen earlier in this same group is a duplicate too.
-    Ok(rows.iter().map(|row| !known.insert(row.dedupe_key)).collect())
+    Ok(rows
+        .iter()
+        .map(|row| !known.insert(row.dedupe_key))
+        .collect())
 }
 
-async fn insert_requests(conn: &mut SqliteConnection, rows: &[RequestRow]) -> Result<(), StoreError> {
+async fn insert_requests(
+    conn: &mut SqliteConnection,
+    rows: &[RequestRow],
+) -> Result<(), StoreError> {
     const COLUMNS: usize = 13;
     for chunk in rows.chunks(MAX_PARAMS / COLUMNS) {
         let mut query = QueryBuilder::<Sqlite>::new(
@@ -267,7 +301,10 @@ async fn insert_notifications(
     Ok(())
 }
 
-async fn upsert_subscription(conn: &mut SqliteConnection, s: &Subscription) -> Result<(), StoreError> {
+async fn upsert_subscription(
+    conn: &mut SqliteConnection,
+    s: &Subscription,
+) -> Result<(), StoreError> {
     let now = now_micros();
     sqlx::query(
         "INSERT INTO subscriptions (id, resource, change_type, notification_url, lifecycle_notification_url, \
@@ -298,9 +335,13 @@ async fn upsert_subscription(conn: &mut SqliteConnection, s: &Subscription) -> R
     Ok(())
 }
 
-async fn update_latencies(conn: &mut SqliteConnection, latencies: &[(String, i64)]) -> Result<(), StoreError> {
+async fn update_latencies(
+    conn: &mut SqliteConnection,
+    latencies: &[(String, i64)],
+) -> Result<(), StoreError> {
     for chunk in latencies.chunks(MAX_PARAMS / 2) {
-        let mut query = QueryBuilder::<Sqlite>::new("UPDATE requests SET latency_us = timing.column2 FROM (");
+        let mut query =
+            QueryBuilder::<Sqlite>::new("UPDATE requests SET latency_us = timing.column2 FROM (");
         query.push_values(chunk, |mut row, (id, micros)| {
             row.push_bind(id).push_bind(*micros);
         });

@@ -1,0 +1,144 @@
+//! The store on a real SQLite file: 503 while it cannot persist (and recovery after), keyset pages over
+//! a large table, the durability setting, and the live bus fed by commits.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{message_item, Harness};
+use hookscope_engine::store::{NotificationQuery, RequestQuery};
+use hookscope_engine::{Durability, Event};
+use serde_json::json;
+use sqlx::{Connection, Executor};
+
+#[tokio::test]
+async fn a_store_that_cannot_write_answers_503_and_recovers() {
+    let h = Harness::start_with(|c| c.busy_timeout = Duration::from_millis(300), |_| {}).await;
+    h.subscription("sub-a", Some("s")).await;
+
+    // Another process holds the write lock (a long exclusive transaction).
+    let url = format!("sqlite://{}", h.engine.config().database_path().display());
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    other.execute("BEGIN EXCLUSIVE").await.unwrap();
+
+    let batch = json!({ "value": [message_item("sub-a", Some("s"), 1)] });
+    let refused = h.post_json("/notifications", &batch).await;
+    assert_eq!(
+        refused.status(),
+        503,
+        "not stored, so not acknowledged: Graph must retry"
+    );
+    assert!(refused.text().await.unwrap().contains("Graph will retry"));
+
+    other.execute("ROLLBACK").await.unwrap();
+    let accepted = h.post_json("/notifications", &batch).await;
+    assert_eq!(accepted.status(), 202);
+
+    let stored = h.all_notifications().await;
+    assert_eq!(stored.len(), 1, "only the acknowledged delivery is stored");
+    let requests = h.requests_eventually(2).await;
+    assert!(
+        requests.iter().any(|r| r.status == 503),
+        "the refused request is still shown once the store recovers"
+    );
+    assert!(requests.iter().any(|r| r.status == 202));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn keyset_pages_walk_a_large_table_newest_first_without_gaps() {
+    let h = Harness::start().await;
+    h.subscription("sub-a", Some("s")).await;
+    let total = 20_000;
+    for chunk in 0..(total / 500) {
+        let items: Vec<_> = (0..500)
+            .map(|i| message_item("sub-a", Some("s"), chunk * 500 + i))
+            .collect();
+        assert_eq!(
+            h.post_json("/notifications", &json!({ "value": items }))
+                .await
+                .status(),
+            202
+        );
+    }
+    let mut seen = 0;
+    let mut cursor: Option<String> = None;
+    let mut last_id = String::from("\u{10ffff}");
+    let mut slowest = Duration::ZERO;
+    loop {
+        let started = Instant::now();
+        let page = h
+            .engine
+            .notifications(&NotificationQuery {
+                limit: 1000,
+                before: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        slowest = slowest.max(started.elapsed());
+        for note in &page.items {
+            assert!(note.id < last_id, "strictly newest first across pages");
+            last_id = note.id.clone();
+        }
+        seen += page.items.len();
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, total);
+    eprintln!("slowest 1000-row page of {total}: {slowest:?}");
+    let requests = h
+        .engine
+        .requests(&RequestQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(requests.items.len(), 10);
+    assert!(requests.next.is_some());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn durability_is_full_by_default_and_normal_on_request() {
+    for (durability, expected) in [(Durability::Full, 2i64), (Durability::Normal, 1)] {
+        let h = Harness::start_with(|c| c.durability = durability, |_| {}).await;
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(h.engine.store().pool())
+            .await
+            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(h.engine.store().pool())
+            .await
+            .unwrap();
+        assert_eq!(level, expected, "{durability:?}");
+        assert_eq!(mode, "wal");
+        h.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_bus_reports_each_commit_with_duplicates_flagged() {
+    let h = Harness::start().await;
+    h.subscription("sub-a", Some("s")).await;
+    let mut events = h.engine.events();
+    let batch = json!({ "value": [message_item("sub-a", Some("s"), 1), message_item("sub-a", Some("s"), 1)] });
+    h.post_json("/notifications", &batch).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let stored = loop {
+        match tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("an event arrives")
+        {
+            Ok(Event::NotificationsStored { notifications }) => break notifications,
+            Ok(_) => continue,
+            Err(error) => panic!("bus error {error}"),
+        }
+    };
+    assert_eq!(stored.len(), 2);
+    assert!(!stored[0].duplicate && stored[1].duplicate);
+    h.stop().await;
+}

@@ -1,0 +1,31 @@
+// The only module allowed to import `@tauri-apps/*` (tests/imports.test.ts enforces it).
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type { FeedBatch, Notification, Page, ReceiverStatus } from '../bindings';
+import type { Backend, Unwatch } from './types';
+
+export function isTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+export function createTauriBackend(): Backend {
+  return {
+    receiverStatus: () => invoke<ReceiverStatus>('receiver_status'),
+
+    notificationsPage: (limit, before) => invoke<Page<Notification>>('notifications_page', { limit, before }),
+
+    async watchFeed(onBatch): Promise<Unwatch> {
+      let active = true;
+      const channel = new Channel<FeedBatch>();
+      channel.onmessage = (batch) => {
+        if (active) onBatch(batch);
+      };
+      await invoke<void>('watch_feed', { channel });
+      // There is no unwatch command: the Rust side stops when the channel's webview goes away.
+      return () => {
+        active = false;
+      };
+    },
+
+    copyText: (text) => navigator.clipboard.writeText(text),
+  };
+}

@@ -1,0 +1,16 @@
+import type { FeedBatch, Notification, Page, ReceiverStatus } from '../bindings';
+
+/** Stops delivering feed batches to the callback it was returned for. */
+export type Unwatch = () => void;
+
+/** Everything the screen needs from the app shell. Tauri in the app, a fake in a browser and in tests. */
+export interface Backend {
+  /** `receiver_status`: the receiver's URLs, or the sentence saying why it is not listening. */
+  receiverStatus(): Promise<ReceiverStatus>;
+  /** `notifications_page`: newest first; pass the previous page's `next` as `before` for older rows. */
+  notificationsPage(limit: number, before: string | null): Promise<Page<Notification>>;
+  /** `watch_feed`: batches of what the engine stored, at most one every ~30 ms. */
+  watchFeed(onBatch: (batch: FeedBatch) => void): Promise<Unwatch>;
+  /** Puts text on the system clipboard. */
+  copyText(text: string): Promise<void>;
+}
