@@ -1,0 +1,51 @@
+//! The commands the UI calls; each is a one-line hop into the engine. Errors cross as one sentence.
+
+use std::time::Duration;
+
+use hookscope_engine::feed::{self, FeedBatch};
+use hookscope_engine::model::{Notification, Page};
+use hookscope_engine::receiver::ReceiverStatus;
+use hookscope_engine::store::NotificationQuery;
+use hookscope_engine::Engine;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::Shell;
+
+/// How often the feed flushes to the webview: about two frames, so a flood costs one message per frame.
+const FEED_INTERVAL: Duration = Duration::from_millis(30);
+
+fn engine(shell: &Shell) -> Result<&Engine, String> {
+    shell.engine.as_ref().ok_or_else(|| shell.status.error.clone().unwrap_or_else(|| "The engine is not running.".into()))
+}
+
+#[tauri::command]
+pub fn receiver_status(shell: State<'_, Shell>) -> ReceiverStatus {
+    shell.status.clone()
+}
+
+#[tauri::command]
+pub async fn notifications_page(
+    shell: State<'_, Shell>,
+    limit: u32,
+    before: Option<String>,
+) -> Result<Page<Notification>, String> {
+    engine(&shell)?
+        .notifications(&NotificationQuery { limit, before, subscription_id: None })
+        .await
+        .map_err(|error| error.to_string())
+}
+
+/// Streams feed batches to the UI until the webview drops the channel.
+#[tauri::command]
+pub fn watch_feed(shell: State<'_, Shell>, channel: Channel<FeedBatch>) -> Result<(), String> {
+    let mut batches = feed::spawn(engine(&shell)?.events(), FEED_INTERVAL);
+    tauri::async_runtime::spawn(async move {
+        while let Some(batch) = batches.recv().await {
+            if channel.send(batch).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! The desktop shell: opens the engine for the data directory, starts the receiver, and serves the UI
+//! through three commands. It holds no logic of its own beyond wiring.
+
+mod commands;
+
+use std::sync::Mutex;
+
+use hookscope_engine::config::DEFAULT_PORT;
+use hookscope_engine::engine::Listening;
+use hookscope_engine::receiver::ReceiverStatus;
+use hookscope_engine::{Engine, ReceiverOptions};
+use tauri::{Manager, RunEvent};
+
+use crate::cli::{engine_config, Global};
+
+pub struct Shell {
+    pub engine: Option<Engine>,
+    pub status: ReceiverStatus,
+    listening: Mutex<Option<Listening>>,
+}
+
+/// Opens the engine and the receiver. A port already taken (say, by `hookscope listen`) falls back to
+/// any free port rather than leaving the app deaf.
+async fn start(global: &Global) -> Shell {
+    let config = match engine_config(global) {
+        Ok(config) => config,
+        Err(error) => return Shell::failed(error.to_string(), String::new()),
+    };
+    let data_dir = config.data_dir.display().to_string();
+    let engine = match Engine::open(config).await {
+        Ok(engine) => engine,
+        Err(error) => return Shell::failed(error.to_string(), data_dir),
+    };
+    let port = std::env::var("HOOKSCOPE_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_PORT);
+    let public_url = std::env::var("HOOKSCOPE_PUBLIC_URL").ok().filter(|u| !u.is_empty());
+    let options = ReceiverOptions { port, public_url, ..ReceiverOptions::default() };
+    let listening = match engine.listen(&options).await {
+        Ok(listening) => Ok(listening),
+        Err(_) if port != 0 => engine.listen(&ReceiverOptions { port: 0, ..options }).await,
+        Err(error) => Err(error),
+    };
+    match listening {
+        Ok(listening) => Shell {
+            status: ReceiverStatus { urls: Some(listening.urls().clone()), error: None, data_dir },
+            engine: Some(engine),
+            listening: Mutex::new(Some(listening)),
+        },
+        Err(error) => Shell {
+            status: ReceiverStatus { urls: None, error: Some(error.to_string()), data_dir },
+            engine: Some(engine),
+            listening: Mutex::new(None),
+        },
+    }
+}
+
+impl Shell {
+    fn failed(error: String, data_dir: String) -> Shell {
+        Shell { engine: None, status: ReceiverStatus { urls: None, error: Some(error), data_dir }, listening: Mutex::new(None) }
+    }
+
+    async fn stop(&self) {
+        let listening = self.listening.lock().ok().and_then(|mut guard| guard.take());
+        if let Some(listening) = listening {
+            listening.stop().await;
+        }
+        if let Some(engine) = &self.engine {
+            engine.close().await;
+        }
+    }
+}
+
+pub fn run(global: &Global) -> i32 {
+    let shell = tauri::async_runtime::block_on(start(global));
+    let app = tauri::Builder::default()
+        .manage(shell)
+        .invoke_handler(tauri::generate_handler![
+            commands::receiver_status,
+            commands::notifications_page,
+            commands::watch_feed
+        ])
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("Cannot open the Hookscope window: {error}.");
+            return 1;
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            let shell = handle.state::<Shell>();
+            tauri::async_runtime::block_on(shell.stop());
+        }
+    });
+    0
+}

@@ -1,0 +1,111 @@
+//! `hookscope listen`: the receiver headless until Ctrl-C or SIGTERM, one line per event. On a stop
+//! signal the receiver finishes the requests in flight and the store commits everything queued.
+
+use std::io::Write;
+
+use hookscope_engine::model::RequestKind;
+use hookscope_engine::{Engine, Event, ReceiverOptions};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::output::{json_line, notification_text, request_text};
+use super::ListenArgs;
+
+pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
+    let options = ReceiverOptions { bind: args.bind, port: args.port, public_url: args.public_url, body_limit: args.body_limit };
+    let mut events = engine.events();
+    let listening = engine.listen(&options).await?;
+    let urls = listening.urls().clone();
+    {
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            json_line(&mut out, Some("listening"), &urls)?;
+        } else {
+            writeln!(out, "Listening on {}", urls.local_url)?;
+            writeln!(out, "  notification URL: {}", urls.notification_url)?;
+            writeln!(out, "  lifecycle URL:    {}", urls.lifecycle_url)?;
+            if urls.public_url.is_none() {
+                writeln!(out, "  Local only: Graph cannot reach this receiver; give --public-url for your own tunnel.")?;
+            }
+            writeln!(out, "Press Ctrl-C to stop.")?;
+        }
+        out.flush()?;
+    }
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            event = events.recv() => match event {
+                Ok(event) => print_event(&event, args.json)?,
+                Err(RecvError::Lagged(missed)) => {
+                    let mut out = std::io::stdout().lock();
+                    if args.json {
+                        json_line(&mut out, Some("lagged"), &json!({ "missed": missed }))?;
+                    } else {
+                        writeln!(out, "… {missed} events not shown (printing fell behind; everything is stored)")?;
+                    }
+                    out.flush()?;
+                }
+                Err(RecvError::Closed) => break,
+            },
+        }
+    }
+    listening.stop().await;
+    Ok(())
+}
+
+fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match event {
+        Event::NotificationsStored { notifications } => {
+            for note in notifications.iter() {
+                if json {
+                    json_line(&mut out, Some("notification"), note)?;
+                } else {
+                    writeln!(out, "{}", notification_text(note))?;
+                }
+            }
+        }
+        Event::RequestsRecorded { requests } => {
+            // Notifications print themselves; a request line is news only when it was refused.
+            for request in requests.iter().filter(|r| r.kind == RequestKind::Invalid || r.status >= 500) {
+                if json {
+                    json_line(&mut out, Some("request"), request)?;
+                } else {
+                    writeln!(out, "{}", request_text(request))?;
+                }
+            }
+        }
+        Event::Handshake { request_id, path, at } => {
+            if json {
+                json_line(&mut out, Some("handshake"), &json!({ "requestId": request_id, "path": path, "at": at }))?;
+            } else {
+                writeln!(out, "{}  handshake answered on {path}", at.get(11..23).unwrap_or(at))?;
+            }
+        }
+        Event::StoreFailed { message } => {
+            if json {
+                json_line(&mut out, Some("storeFailed"), &json!({ "message": message }))?;
+            } else {
+                writeln!(out, "Store failure, deliveries answered 503 until it recovers: {message}")?;
+            }
+        }
+    }
+    out.flush()
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

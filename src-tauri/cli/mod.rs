@@ -1,0 +1,158 @@
+//! The command line: argument parsing (the contract in DESIGN.md) and dispatch to one file per command.
+//! Every failure ends as exactly one line on stderr and a non-zero exit.
+
+mod listen;
+mod lists;
+mod output;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hookscope_engine::config::{self, DEFAULT_PORT};
+use hookscope_engine::{Durability, Engine, EngineConfig};
+
+#[derive(Parser)]
+#[command(name = "hookscope", version, about = "Microsoft Graph change notifications, live on your desktop.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct Global {
+    /// Where Hookscope keeps its database (shared by the app and every command).
+    #[arg(long, env = "HOOKSCOPE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// fsync on every commit (full) or only at checkpoints (normal).
+    #[arg(long, env = "HOOKSCOPE_DURABILITY", global = true, value_enum, default_value_t = DurabilityArg::Full)]
+    pub durability: DurabilityArg,
+    /// Log to stderr (RUST_LOG refines it).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum DurabilityArg {
+    Full,
+    Normal,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the receiver headless until Ctrl-C, printing one line per event.
+    Listen(ListenArgs),
+    /// Stored notifications, newest first.
+    Notifications(NotificationsArgs),
+    /// Every HTTP request the receiver got, valid or not, with its answer; newest first.
+    Requests(RequestsArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tunnel {
+    /// Local only: Graph cannot reach the receiver (the simulator and your own tunnel can).
+    None,
+}
+
+#[derive(Args)]
+pub struct ListenArgs {
+    /// Port on the bind address; 0 picks any free port.
+    #[arg(long, env = "HOOKSCOPE_PORT", default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Where the receiver's root is reachable from outside (your own tunnel or proxy).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    #[arg(long, value_enum, default_value_t = Tunnel::None)]
+    pub tunnel: Tunnel,
+    /// Bodies larger than this many bytes are answered 413.
+    #[arg(long, default_value_t = config::DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// JSON Lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct NotificationsArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// How many, newest first; 0 means all.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+    #[arg(long)]
+    pub subscription: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RequestsArgs {
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+/// Help and version print as clap renders them; a usage error becomes one line.
+pub fn parse() -> Result<Cli, i32> {
+    Cli::try_parse().map_err(|error| {
+        use clap::error::ErrorKind;
+        if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+            let _ = error.print();
+            return 0;
+        }
+        let rendered = error.render().to_string();
+        let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+        eprintln!("{first} (see hookscope --help)");
+        2
+    })
+}
+
+pub fn init_logging(verbose: bool) {
+    let wanted = verbose || std::env::var_os("RUST_LOG").is_some();
+    if !wanted {
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
+    let mut cfg = EngineConfig::new(config::resolve_data_dir(global.data_dir.as_deref())?);
+    cfg.durability = match global.durability {
+        DurabilityArg::Full => Durability::Full,
+        DurabilityArg::Normal => Durability::Normal,
+    };
+    Ok(cfg)
+}
+
+pub fn run(global: &Global, command: Command) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("Cannot start the async runtime: {error}.");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async {
+        let engine = Engine::open(engine_config(global)?).await?;
+        let outcome = match command {
+            Command::Listen(args) => listen::run(&engine, args).await,
+            Command::Notifications(args) => lists::notifications(&engine, args).await,
+            Command::Requests(args) => lists::requests(&engine, args).await,
+        };
+        engine.close().await;
+        outcome
+    });
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            let line = error.to_string().replace('\n', " ");
+            eprintln!("{line}");
+            1
+        }
+    }
+}

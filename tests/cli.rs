@@ -1,0 +1,103 @@
+//! The command-line contract, run as a user would: `listen` in one process while `notifications` and
+//! `requests` read the same data directory from others; JSON fields; clean stop; one-line errors.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{hookscope, item, json_lines, Listener};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_and_the_lists_share_one_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut listener = Listener::spawn(dir.path(), &["--public-url", "https://hooks.example.test/x/"]);
+    assert_eq!(listener.first["publicUrl"], "https://hooks.example.test/x");
+    assert_eq!(listener.first["notificationUrl"], "https://hooks.example.test/x/notifications");
+    assert_eq!(listener.first["lifecycleUrl"], "https://hooks.example.test/x/lifecycle");
+    let announced: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("receiver.json")).unwrap()).unwrap();
+    assert_eq!(announced["localUrl"], listener.first["localUrl"], "the receiver announces itself in the data dir");
+
+    let http = reqwest::Client::new();
+    let handshake = http
+        .post(format!("{}/notifications?validationToken=Validation%3a+Testing", listener.local_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(handshake.text().await.unwrap(), "Validation: Testing");
+    assert_eq!(listener.next_event()["type"], "handshake");
+
+    // Readers in other processes while a load is being written.
+    let url = format!("{}/notifications", listener.local_url);
+    let writer = tokio::spawn(async move {
+        for n in 0..200 {
+            let body = json!({ "value": [item("sub-x", &format!("n{n}"))] }).to_string();
+            let r = http.post(&url).header("content-type", "application/json").body(body).send().await.unwrap();
+            assert_eq!(r.status(), 202);
+        }
+    });
+    for _ in 0..5 {
+        let (code, out, err) = hookscope(dir.path(), &["notifications", "--json", "--limit", "0"]);
+        assert_eq!(code, 0, "reading while listen writes: {err}");
+        json_lines(&out);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    writer.await.unwrap();
+
+    let event = listener.next_event();
+    assert_eq!(event["type"], "notification", "listen prints each stored notification: {event}");
+    assert_eq!(event["verdict"], "rejected");
+    assert!(event["reason"].as_str().unwrap().contains("Unknown subscription"));
+
+    let (code, out, _) = hookscope(dir.path(), &["notifications", "--json", "--limit", "0"]);
+    assert_eq!(code, 0);
+    let notes = json_lines(&out);
+    assert_eq!(notes.len(), 200);
+    assert_eq!(notes[0]["notificationId"], "n199", "newest first");
+    for key in ["id", "notificationId", "receivedAt", "subscriptionId", "changeType", "resource", "resourceData", "tenantId", "verdict", "reason", "duplicate", "decrypted", "tokensValid", "requestId"] {
+        assert!(notes[0].get(key).is_some(), "notification field {key}");
+    }
+    let (_, out, _) = hookscope(dir.path(), &["notifications", "--json", "--limit", "3"]);
+    assert_eq!(json_lines(&out).len(), 3);
+
+    let (code, out, _) = hookscope(dir.path(), &["requests", "--json", "--limit", "0"]);
+    assert_eq!(code, 0);
+    let requests = json_lines(&out);
+    assert_eq!(requests.len(), 201);
+    let last = requests.last().unwrap();
+    assert_eq!(last["kind"], "handshake");
+    for key in ["id", "receivedAt", "method", "path", "query", "headers", "body", "bodyTruncated", "kind", "status", "latencyMs"] {
+        assert!(requests[0].get(key).is_some(), "request field {key}");
+    }
+    assert_eq!(requests[0]["kind"], "notifications");
+    assert_eq!(requests[0]["status"], 202);
+
+    let (_, text, _) = hookscope(dir.path(), &["notifications", "--limit", "1"]);
+    assert!(text.contains("rejected") && text.contains("Users/u1/Messages/n199"), "{text}");
+
+    let status = listener.stop();
+    assert!(status.success(), "SIGTERM stops listen cleanly: {status:?}");
+    assert!(!dir.path().join("receiver.json").exists(), "a stopped receiver withdraws its announcement");
+}
+
+#[test]
+fn failures_are_one_line_on_stderr_with_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = Listener::spawn(dir.path(), &[]);
+    let port = listener.local_url.rsplit(':').next().unwrap().to_owned();
+    for args in [
+        vec!["listen", "--port", port.as_str()],
+        vec!["listen", "--port", "0", "--tunnel", "carrier-pigeon"],
+        vec!["listen", "--port", "0", "--public-url", "not a url"],
+        vec!["notifications", "--limit", "many"],
+        vec!["frobnicate"],
+    ] {
+        let (code, out, err) = hookscope(dir.path(), &args);
+        assert_ne!(code, 0, "{args:?} fails");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: exactly one line on stderr, got {err:?}");
+        assert!(out.is_empty(), "{args:?}: nothing on stdout");
+    }
+    let (_, _, err) = hookscope(dir.path(), &["listen", "--port", port.as_str()]);
+    assert!(err.contains("already in use") && err.contains("--port 0"), "says what to do: {err}");
+}

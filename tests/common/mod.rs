@@ -1,0 +1,84 @@
+//! The real `hookscope` binary as a child process on a temporary data directory.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
+
+pub struct Listener {
+    pub child: Child,
+    pub lines: BufReader<ChildStdout>,
+    pub local_url: String,
+    pub first: Value,
+}
+
+impl Listener {
+    pub fn spawn(data_dir: &Path, extra: &[&str]) -> Listener {
+        let mut child = Command::new(BIN)
+            .args(["listen", "--port", "0", "--json"])
+            .args(extra)
+            .env("HOOKSCOPE_DATA_DIR", data_dir)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn hookscope listen");
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        lines.read_line(&mut first).expect("first line");
+        let first: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("listening line {first:?}: {e}"));
+        assert_eq!(first["type"], "listening");
+        let local_url = first["localUrl"].as_str().unwrap().to_owned();
+        Listener { child, lines, local_url, first }
+    }
+
+    pub fn next_event(&mut self) -> Value {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).expect("event line");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("event {line:?}: {e}"))
+    }
+
+    /// SIGTERM, as Ctrl-C would: the listener flushes and exits 0.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        unsafe_kill(self.child.id(), 15);
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn unsafe_kill(pid: u32, signal: i32) {
+    Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().expect("kill");
+}
+
+/// Runs a one-shot command against the data directory: (exit code, stdout, stderr).
+pub fn hookscope(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).env("HOOKSCOPE_DATA_DIR", data_dir).env_remove("RUST_LOG").output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+pub fn json_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {l:?}: {e}"))).collect()
+}
+
+pub fn item(subscription: &str, id: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "subscriptionId": subscription,
+        "subscriptionExpirationDateTime": "2030-01-01T00:00:00Z",
+        "changeType": "created",
+        "clientState": "s3cret",
+        "resource": format!("Users/u1/Messages/{id}"),
+        "tenantId": "tenant-1",
+        "resourceData": { "@odata.type": "#Microsoft.Graph.Message", "id": id }
+    })
+}

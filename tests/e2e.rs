@@ -1,0 +1,136 @@
+//! End to end in a real window: the app under Xvfb, driven through tauri-driver and WebKitWebDriver.
+//! A notification posted to the app's receiver over real HTTP appears in the live list.
+//!
+//! Needs a display, `tauri-driver` on PATH (or in ~/.cargo/bin) and WebKitWebDriver; the test script
+//! runs it as `xvfb-run -a cargo test --test e2e -- --ignored`.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use hookscope_engine::model::{Subscription, SubscriptionStatus};
+use hookscope_engine::{Engine, EngineConfig};
+use serde_json::json;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SIGTERM lets tauri-driver stop WebKitWebDriver; SIGKILL would orphan it on its port.
+        common::unsafe_kill(self.0.id(), 15);
+        let _ = self.0.wait();
+    }
+}
+
+fn tauri_driver() -> String {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let local = format!("{home}/.cargo/bin/tauri-driver");
+    if std::path::Path::new(&local).exists() {
+        local
+    } else {
+        "tauri-driver".to_owned()
+    }
+}
+
+async fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver; run under xvfb-run with --ignored"]
+async fn a_posted_notification_appears_in_the_window() {
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver(
+        Command::new(tauri_driver())
+            .env("HOOKSCOPE_DATA_DIR", data.path())
+            .env("HOOKSCOPE_PORT", "0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver runs (cargo install tauri-driver --locked --version 2.1.0)"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert("tauri:options".into(), json!({ "application": common::BIN }));
+    let client = wait_for("tauri-driver to accept a session", Duration::from_secs(30), async || {
+        ClientBuilder::rustls().ok()?.capabilities(caps.clone()).connect("http://127.0.0.1:4444").await.ok()
+    })
+    .await;
+
+    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::Id("feed")).await.expect("the live feed shows");
+    let announced: serde_json::Value = wait_for("the app's receiver to announce itself", Duration::from_secs(20), async || {
+        let bytes = std::fs::read(data.path().join("receiver.json")).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    })
+    .await;
+    let local_url = announced["localUrl"].as_str().unwrap().to_owned();
+    let header = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(header.contains(&local_url), "the window shows where the receiver listens ({local_url}): {header}");
+
+    // A second process (this test) registers the subscription in the same data directory.
+    let engine = Engine::open(EngineConfig::new(data.path())).await.unwrap();
+    engine
+        .put_subscription(Subscription {
+            id: "e2e-sub".into(),
+            resource: "me/messages".into(),
+            change_type: "created".into(),
+            notification_url: format!("{local_url}/notifications"),
+            lifecycle_notification_url: None,
+            expiration_date_time: "2030-01-01T00:00:00Z".into(),
+            include_resource_data: false,
+            client_state: Some("e2e-secret".into()),
+            tenant_id: None,
+            auto_renew: true,
+            status: SubscriptionStatus::Active,
+            last_error: None,
+        })
+        .await
+        .unwrap();
+    engine.close().await;
+
+    let batch = json!({ "value": [
+        { "subscriptionId": "e2e-sub", "clientState": "e2e-secret", "changeType": "created",
+          "resource": "Users/e2e/Messages/AAMkE2E", "tenantId": "t",
+          "subscriptionExpirationDateTime": "2030-01-01T00:00:00Z" },
+        { "subscriptionId": "e2e-sub", "clientState": "forged", "changeType": "deleted",
+          "resource": "Users/e2e/Messages/FORGED", "tenantId": "t",
+          "subscriptionExpirationDateTime": "2030-01-01T00:00:00Z" }
+    ]});
+    let response = reqwest::Client::new()
+        .post(format!("{local_url}/notifications"))
+        .header("content-type", "application/json")
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+
+    let rows = wait_for("both rows in the live list", Duration::from_secs(15), async || {
+        let rows = client.find_all(Locator::Css(".notification-row")).await.ok()?;
+        let mut texts = Vec::new();
+        for row in rows {
+            texts.push(row.text().await.ok()?);
+        }
+        (texts.len() >= 2).then_some(texts)
+    })
+    .await;
+    let accepted = rows.iter().find(|t| t.contains("AAMkE2E")).expect("the accepted notification is listed");
+    assert!(accepted.contains("created") && accepted.contains("accepted"), "{accepted}");
+    let forged = rows.iter().find(|t| t.contains("FORGED")).expect("the forged one is listed too");
+    assert!(forged.contains("rejected"), "{forged}");
+
+    tokio::time::sleep(Duration::from_millis(500)).await; // screenshots lag the DOM by a frame or two
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-live-feed.png"), png);
+    }
+    client.close().await.unwrap();
+    drop(driver);
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it, vi } from 'vitest';
+import { MemoryBackend } from '../src/lib/backend/memory';
+import { FIRST_PAGE, FeedStore, type FeedState } from '../src/lib/feed/store';
+import { ids, note } from './fixtures';
+
+/** A FeedStore whose "frames" run only when the test says so. */
+function setup(backend: MemoryBackend) {
+  const frames: Array<() => void> = [];
+  const changes: FeedState[] = [];
+  const store = new FeedStore(backend, {
+    schedule: (flush) => frames.push(flush),
+    onChange: (state) => changes.push(state),
+  });
+  const runFrame = () => frames.splice(0).forEach((flush) => flush());
+  return { store, frames, changes, runFrame };
+}
+
+describe('FeedStore', () => {
+  it('loads the first page (newest first, limit 200) on start', async () => {
+    const backend = new MemoryBackend({ notifications: Array.from({ length: 250 }, (_, i) => note(i + 1)) });
+    const page = vi.spyOn(backend, 'notificationsPage');
+    const { store } = setup(backend);
+    await store.start();
+    expect(page).toHaveBeenCalledWith(FIRST_PAGE, null);
+    expect(store.current.loaded).toBe(true);
+    expect(store.current.rows).toHaveLength(200);
+    expect(store.current.rows[0].id).toBe(note(250).id);
+    expect(store.current.received).toBe(0);
+  });
+
+  it('subscribes to the feed before reading the page, so nothing falls in between', async () => {
+    const backend = new MemoryBackend();
+    const order: string[] = [];
+    const watch = backend.watchFeed.bind(backend);
+    const page = backend.notificationsPage.bind(backend);
+    backend.watchFeed = (cb) => (order.push('watch'), watch(cb));
+    backend.notificationsPage = (l, b) => (order.push('page'), page(l, b));
+    await setup(backend).store.start();
+    expect(order).toEqual(['watch', 'page']);
+  });
+
+  it('applies queued batches once per frame, in one update', async () => {
+    const backend = new MemoryBackend();
+    const { store, frames, changes, runFrame } = setup(backend);
+    await store.start();
+    const before = changes.length;
+
+    backend.emit({ notifications: [note(1), note(2)] });
+    backend.emit({ notifications: [note(3)] });
+    expect(frames).toHaveLength(1); // one frame requested for both batches
+    expect(changes).toHaveLength(before); // nothing applied until the frame
+    expect(store.current.rows).toEqual([]);
+
+    runFrame();
+    expect(changes).toHaveLength(before + 1);
+    expect(ids(store.current.rows)).toEqual(ids([note(3), note(2), note(1)]));
+    expect(store.current.received).toBe(3);
+
+    backend.emit({ notifications: [note(4)] });
+    expect(frames).toHaveLength(1); // the next batch asks for a new frame
+    runFrame();
+    expect(store.current.rows[0].id).toBe(note(4).id);
+    expect(store.current.received).toBe(4);
+  });
+
+  it('does not count or show a notification twice', async () => {
+    const backend = new MemoryBackend({ notifications: [note(1)] });
+    const { store, runFrame } = setup(backend);
+    await store.start();
+    backend.emit({ notifications: [note(1), note(2)] });
+    backend.emit({ notifications: [note(2)] });
+    runFrame();
+    expect(ids(store.current.rows)).toEqual(ids([note(2), note(1)]));
+    expect(store.current.received).toBe(1);
+  });
+
+  it('reloads the first page when the feed reports missed events', async () => {
+    const backend = new MemoryBackend({ notifications: [note(1)] });
+    const { store, runFrame } = setup(backend);
+    await store.start();
+    // Stored while the feed fell behind: never delivered as a batch.
+    backend.stored.unshift(note(3), note(2));
+    const page = vi.spyOn(backend, 'notificationsPage');
+
+    backend.emit({ missed: 0, notifications: [] });
+    runFrame();
+    expect(page).not.toHaveBeenCalled();
+
+    backend.emit({ missed: 2 });
+    runFrame();
+    expect(page).toHaveBeenCalledWith(FIRST_PAGE, null);
+    await vi.waitFor(() => expect(ids(store.current.rows)).toEqual(ids([note(3), note(2), note(1)])));
+  });
+
+  it('stops delivering after stop()', async () => {
+    const backend = new MemoryBackend();
+    const { store, frames } = setup(backend);
+    await store.start();
+    expect(backend.watching).toBe(1);
+    store.stop();
+    expect(backend.watching).toBe(0);
+    store.push({ notifications: [note(1)], requests: [], missed: 0 });
+    expect(frames).toHaveLength(0);
+  });
+
+  it('reports a failed page load instead of throwing', async () => {
+    const backend = new MemoryBackend();
+    backend.notificationsPage = () => Promise.reject('database is locked');
+    const { store } = setup(backend);
+    await store.start();
+    expect(store.current.loaded).toBe(true);
+    expect(store.current.error).toContain('database is locked');
+  });
+});

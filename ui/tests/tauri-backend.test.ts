@@ -1,0 +1,72 @@
+// The Tauri backend against mocked IPC: the exact command names and argument shapes the Rust side
+// implements, and feed batches arriving through a real `Channel`.
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createBackend, MemoryBackend } from '../src/lib/backend';
+import type { FeedBatch } from '../src/lib/bindings';
+import { createTauriBackend } from '../src/lib/backend/tauri';
+import { note } from './fixtures';
+
+afterEach(() => {
+  clearMocks();
+  vi.useRealTimers();
+});
+
+describe('createBackend', () => {
+  it('uses the in-memory fake outside Tauri', () => {
+    vi.useFakeTimers(); // the fake starts a demo timer
+    expect('__TAURI_INTERNALS__' in window).toBe(false);
+    expect(createBackend()).toBeInstanceOf(MemoryBackend);
+  });
+
+  it('uses Tauri when __TAURI_INTERNALS__ exists', () => {
+    mockIPC(() => null);
+    expect(createBackend()).not.toBeInstanceOf(MemoryBackend);
+  });
+});
+
+describe('Tauri backend', () => {
+  it('calls receiver_status and notifications_page with the agreed arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'receiver_status') return { urls: null, error: 'boom', dataDir: '/d' };
+      if (cmd === 'notifications_page') return { items: [note(1)], next: null };
+    });
+    const backend = createTauriBackend();
+    expect(await backend.receiverStatus()).toEqual({ urls: null, error: 'boom', dataDir: '/d' });
+    expect((await backend.notificationsPage(200, null)).items[0].id).toBe(note(1).id);
+    await backend.notificationsPage(50, note(9).id);
+    expect(calls).toEqual([
+      ['receiver_status', {}],
+      ['notifications_page', { limit: 200, before: null }],
+      ['notifications_page', { limit: 50, before: note(9).id }],
+    ]);
+  });
+
+  it('passes a Channel to watch_feed and delivers its messages until unwatched', async () => {
+    let channelId: number | undefined;
+    mockIPC((cmd, args) => {
+      if (cmd === 'watch_feed') channelId = (args as { channel: { id: number } }).channel.id;
+    });
+    const received: FeedBatch[] = [];
+    const unwatch = await createTauriBackend().watchFeed((batch) => received.push(batch));
+    expect(channelId).toEqual(expect.any(Number));
+
+    const send = (index: number, message: FeedBatch) =>
+      window.__TAURI_INTERNALS__.runCallback(channelId!, { index, message });
+    const batch: FeedBatch = { notifications: [note(1)], requests: [], missed: 0 };
+    send(0, batch);
+    expect(received).toEqual([batch]);
+
+    unwatch();
+    send(1, { notifications: [note(2)], requests: [], missed: 0 });
+    expect(received).toHaveLength(1);
+  });
+});
+
+declare global {
+  interface Window {
+    __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void };
+  }
+}
