@@ -3,7 +3,11 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
-    let manifest = tauri_build::AppManifest::new().commands(&["receiver_status", "notifications_page", "watch_feed"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "receiver_status",
+        "notifications_page",
+        "watch_feed",
+    ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")

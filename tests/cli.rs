@@ -11,17 +11,32 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_and_the_lists_share_one_data_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let mut listener = Listener::spawn(dir.path(), &["--public-url", "https://hooks.example.test/x/"]);
+    let mut listener = Listener::spawn(
+        dir.path(),
+        &["--public-url", "https://hooks.example.test/x/"],
+    );
     assert_eq!(listener.first["publicUrl"], "https://hooks.example.test/x");
-    assert_eq!(listener.first["notificationUrl"], "https://hooks.example.test/x/notifications");
-    assert_eq!(listener.first["lifecycleUrl"], "https://hooks.example.test/x/lifecycle");
+    assert_eq!(
+        listener.first["notificationUrl"],
+        "https://hooks.example.test/x/notifications"
+    );
+    assert_eq!(
+        listener.first["lifecycleUrl"],
+        "https://hooks.example.test/x/lifecycle"
+    );
     let announced: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("receiver.json")).unwrap()).unwrap();
-    assert_eq!(announced["localUrl"], listener.first["localUrl"], "the receiver announces itself in the data dir");
+    assert_eq!(
+        announced["localUrl"], listener.first["localUrl"],
+        "the receiver announces itself in the data dir"
+    );
 
     let http = reqwest::Client::new();
     let handshake = http
-        .post(format!("{}/notifications?validationToken=Validation%3a+Testing", listener.local_url))
+        .post(format!(
+            "{}/notifications?validationToken=Validation%3a+Testing",
+            listener.local_url
+        ))
         .send()
         .await
         .unwrap();
@@ -33,7 +48,13 @@ async fn listen_and_the_lists_share_one_data_directory() {
     let writer = tokio::spawn(async move {
         for n in 0..200 {
             let body = json!({ "value": [item("sub-x", &format!("n{n}"))] }).to_string();
-            let r = http.post(&url).header("content-type", "application/json").body(body).send().await.unwrap();
+            let r = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 202);
         }
     });
@@ -46,16 +67,37 @@ async fn listen_and_the_lists_share_one_data_directory() {
     writer.await.unwrap();
 
     let event = listener.next_event();
-    assert_eq!(event["type"], "notification", "listen prints each stored notification: {event}");
+    assert_eq!(
+        event["type"], "notification",
+        "listen prints each stored notification: {event}"
+    );
     assert_eq!(event["verdict"], "rejected");
-    assert!(event["reason"].as_str().unwrap().contains("Unknown subscription"));
+    assert!(event["reason"]
+        .as_str()
+        .unwrap()
+        .contains("Unknown subscription"));
 
     let (code, out, _) = hookscope(dir.path(), &["notifications", "--json", "--limit", "0"]);
     assert_eq!(code, 0);
     let notes = json_lines(&out);
     assert_eq!(notes.len(), 200);
     assert_eq!(notes[0]["notificationId"], "n199", "newest first");
-    for key in ["id", "notificationId", "receivedAt", "subscriptionId", "changeType", "resource", "resourceData", "tenantId", "verdict", "reason", "duplicate", "decrypted", "tokensValid", "requestId"] {
+    for key in [
+        "id",
+        "notificationId",
+        "receivedAt",
+        "subscriptionId",
+        "changeType",
+        "resource",
+        "resourceData",
+        "tenantId",
+        "verdict",
+        "reason",
+        "duplicate",
+        "decrypted",
+        "tokensValid",
+        "requestId",
+    ] {
         assert!(notes[0].get(key).is_some(), "notification field {key}");
     }
     let (_, out, _) = hookscope(dir.path(), &["notifications", "--json", "--limit", "3"]);
@@ -67,18 +109,36 @@ async fn listen_and_the_lists_share_one_data_directory() {
     assert_eq!(requests.len(), 201);
     let last = requests.last().unwrap();
     assert_eq!(last["kind"], "handshake");
-    for key in ["id", "receivedAt", "method", "path", "query", "headers", "body", "bodyTruncated", "kind", "status", "latencyMs"] {
+    for key in [
+        "id",
+        "receivedAt",
+        "method",
+        "path",
+        "query",
+        "headers",
+        "body",
+        "bodyTruncated",
+        "kind",
+        "status",
+        "latencyMs",
+    ] {
         assert!(requests[0].get(key).is_some(), "request field {key}");
     }
     assert_eq!(requests[0]["kind"], "notifications");
     assert_eq!(requests[0]["status"], 202);
 
     let (_, text, _) = hookscope(dir.path(), &["notifications", "--limit", "1"]);
-    assert!(text.contains("rejected") && text.contains("Users/u1/Messages/n199"), "{text}");
+    assert!(
+        text.contains("rejected") && text.contains("Users/u1/Messages/n199"),
+        "{text}"
+    );
 
     let status = listener.stop();
     assert!(status.success(), "SIGTERM stops listen cleanly: {status:?}");
-    assert!(!dir.path().join("receiver.json").exists(), "a stopped receiver withdraws its announcement");
+    assert!(
+        !dir.path().join("receiver.json").exists(),
+        "a stopped receiver withdraws its announcement"
+    );
 }
 
 #[test]
@@ -95,9 +155,16 @@ fn failures_are_one_line_on_stderr_with_a_non_zero_exit() {
     ] {
         let (code, out, err) = hookscope(dir.path(), &args);
         assert_ne!(code, 0, "{args:?} fails");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: exactly one line on stderr, got {err:?}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: exactly one line on stderr, got {err:?}"
+        );
         assert!(out.is_empty(), "{args:?}: nothing on stdout");
     }
     let (_, _, err) = hookscope(dir.path(), &["listen", "--port", port.as_str()]);
-    assert!(err.contains("already in use") && err.contains("--port 0"), "says what to do: {err}");
+    assert!(
+        err.contains("already in use") && err.contains("--port 0"),
+        "says what to do: {err}"
+    );
 }

@@ -13,7 +13,10 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_notification_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let acknowledged: Arc<Mutex<HashSet<String>>> = Arc::default();
 
     for round in 0..5 {
@@ -24,12 +27,21 @@ async fn every_acknowledged_notification_survives_kill_9() {
             let (http, url, acknowledged) = (http.clone(), url.clone(), acknowledged.clone());
             tasks.push(tokio::spawn(async move {
                 for n in 0.. {
-                    let ids: Vec<String> = (0..1 + (n % 5)).map(|i| format!("r{round}-w{worker}-n{n}-i{i}")).collect();
+                    let ids: Vec<String> = (0..1 + (n % 5))
+                        .map(|i| format!("r{round}-w{worker}-n{n}-i{i}"))
+                        .collect();
                     let items: Vec<_> = ids.iter().map(|id| item("sub-durable", id)).collect();
                     let body = json!({ "value": items }).to_string();
-                    let sent = http.post(&url).header("content-type", "application/json").body(body).send().await;
+                    let sent = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await;
                     match sent {
-                        Ok(response) if response.status().is_success() => acknowledged.lock().unwrap().extend(ids),
+                        Ok(response) if response.status().is_success() => {
+                            acknowledged.lock().unwrap().extend(ids)
+                        }
                         _ => return n, // the process is gone
                     }
                 }
@@ -49,11 +61,32 @@ async fn every_acknowledged_notification_survives_kill_9() {
 
     let (code, out, err) = hookscope(dir.path(), &["notifications", "--json", "--limit", "0"]);
     assert_eq!(code, 0, "{err}");
-    let stored: HashSet<String> =
-        json_lines(&out).iter().filter_map(|n| n["notificationId"].as_str().map(str::to_owned)).collect();
+    let stored: HashSet<String> = json_lines(&out)
+        .iter()
+        .filter_map(|n| n["notificationId"].as_str().map(str::to_owned))
+        .collect();
     let acknowledged = acknowledged.lock().unwrap();
-    assert!(acknowledged.len() > 100, "enough load to mean something: {}", acknowledged.len());
-    let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).take(5).collect();
-    assert!(lost.is_empty(), "{} acknowledged notifications lost, e.g. {lost:?}", acknowledged.iter().filter(|id| !stored.contains(*id)).count());
-    eprintln!("{} acknowledged, {} stored across 5 kill -9 rounds", acknowledged.len(), stored.len());
+    assert!(
+        acknowledged.len() > 100,
+        "enough load to mean something: {}",
+        acknowledged.len()
+    );
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .take(5)
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged notifications lost, e.g. {lost:?}",
+        acknowledged
+            .iter()
+            .filter(|id| !stored.contains(*id))
+            .count()
+    );
+    eprintln!(
+        "{} acknowledged, {} stored across 5 kill -9 rounds",
+        acknowledged.len(),
+        stored.len()
+    );
 }

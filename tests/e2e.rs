@@ -34,7 +34,19 @@ fn tauri_driver() -> String {
     }
 }
 
-async fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(value) = probe().await {
@@ -48,9 +60,19 @@ async fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl AsyncFnMut()
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver; run under xvfb-run with --ignored"]
 async fn a_posted_notification_appears_in_the_window() {
+    // reqwest and fantoccini both bring rustls; name the crypto provider once for the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let data = tempfile::tempdir().unwrap();
+    // Fresh ports each run, so a driver left over from an aborted run cannot answer for this one.
+    let (port, native_port) = (free_port(), free_port());
     let driver = Driver(
         Command::new(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("HOOKSCOPE_DATA_DIR", data.path())
             .env("HOOKSCOPE_PORT", "0")
             .stdout(Stdio::null())
@@ -59,21 +81,51 @@ async fn a_posted_notification_appears_in_the_window() {
             .expect("tauri-driver runs (cargo install tauri-driver --locked --version 2.1.0)"),
     );
     let mut caps = serde_json::Map::new();
-    caps.insert("tauri:options".into(), json!({ "application": common::BIN }));
-    let client = wait_for("tauri-driver to accept a session", Duration::from_secs(30), async || {
-        ClientBuilder::rustls().ok()?.capabilities(caps.clone()).connect("http://127.0.0.1:4444").await.ok()
-    })
+    caps.insert(
+        "tauri:options".into(),
+        json!({ "application": common::BIN }),
+    );
+    let client = wait_for(
+        "tauri-driver to accept a session",
+        Duration::from_secs(30),
+        async || {
+            ClientBuilder::rustls()
+                .ok()?
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+                .ok()
+        },
+    )
     .await;
 
-    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::Id("feed")).await.expect("the live feed shows");
-    let announced: serde_json::Value = wait_for("the app's receiver to announce itself", Duration::from_secs(20), async || {
-        let bytes = std::fs::read(data.path().join("receiver.json")).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    })
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("feed"))
+        .await
+        .expect("the live feed shows");
+    let announced: serde_json::Value = wait_for(
+        "the app's receiver to announce itself",
+        Duration::from_secs(20),
+        async || {
+            let bytes = std::fs::read(data.path().join("receiver.json")).ok()?;
+            serde_json::from_slice(&bytes).ok()
+        },
+    )
     .await;
     let local_url = announced["localUrl"].as_str().unwrap().to_owned();
-    let header = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
-    assert!(header.contains(&local_url), "the window shows where the receiver listens ({local_url}): {header}");
+    let header = client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        header.contains(&local_url),
+        "the window shows where the receiver listens ({local_url}): {header}"
+    );
 
     // A second process (this test) registers the subscription in the same data directory.
     let engine = Engine::open(EngineConfig::new(data.path())).await.unwrap();
@@ -113,24 +165,45 @@ async fn a_posted_notification_appears_in_the_window() {
         .unwrap();
     assert_eq!(response.status(), 202);
 
-    let rows = wait_for("both rows in the live list", Duration::from_secs(15), async || {
-        let rows = client.find_all(Locator::Css(".notification-row")).await.ok()?;
-        let mut texts = Vec::new();
-        for row in rows {
-            texts.push(row.text().await.ok()?);
-        }
-        (texts.len() >= 2).then_some(texts)
-    })
+    let rows = wait_for(
+        "both rows in the live list",
+        Duration::from_secs(15),
+        async || {
+            let rows = client
+                .find_all(Locator::Css(".notification-row"))
+                .await
+                .ok()?;
+            let mut texts = Vec::new();
+            for row in rows {
+                // textContent: WebKitWebDriver's rendered-text reading skips ellipsised grid cells.
+                let text = row.prop("textContent").await.ok()??;
+                texts.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+            (texts.len() >= 2).then_some(texts)
+        },
+    )
     .await;
-    let accepted = rows.iter().find(|t| t.contains("AAMkE2E")).expect("the accepted notification is listed");
-    assert!(accepted.contains("created") && accepted.contains("accepted"), "{accepted}");
-    let forged = rows.iter().find(|t| t.contains("FORGED")).expect("the forged one is listed too");
-    assert!(forged.contains("rejected"), "{forged}");
-
     tokio::time::sleep(Duration::from_millis(500)).await; // screenshots lag the DOM by a frame or two
     if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-live-feed.png"), png);
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-live-feed.png"),
+            png,
+        );
     }
+    let accepted = rows
+        .iter()
+        .find(|t| t.contains("AAMkE2E"))
+        .unwrap_or_else(|| panic!("the accepted notification is listed: {rows:?}"));
+    assert!(
+        accepted.contains("created") && accepted.contains("accepted"),
+        "{accepted}"
+    );
+    let forged = rows
+        .iter()
+        .find(|t| t.contains("FORGED"))
+        .expect("the forged one is listed too");
+    assert!(forged.contains("rejected"), "{forged}");
+
     client.close().await.unwrap();
     drop(driver);
 }

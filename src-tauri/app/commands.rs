@@ -16,7 +16,13 @@ use super::Shell;
 const FEED_INTERVAL: Duration = Duration::from_millis(30);
 
 fn engine(shell: &Shell) -> Result<&Engine, String> {
-    shell.engine.as_ref().ok_or_else(|| shell.status.error.clone().unwrap_or_else(|| "The engine is not running.".into()))
+    shell.engine.as_ref().ok_or_else(|| {
+        shell
+            .status
+            .error
+            .clone()
+            .unwrap_or_else(|| "The engine is not running.".into())
+    })
 }
 
 #[tauri::command]
@@ -31,14 +37,22 @@ pub async fn notifications_page(
     before: Option<String>,
 ) -> Result<Page<Notification>, String> {
     engine(&shell)?
-        .notifications(&NotificationQuery { limit, before, subscription_id: None })
+        .notifications(&NotificationQuery {
+            limit,
+            before,
+            subscription_id: None,
+        })
         .await
         .map_err(|error| error.to_string())
 }
 
-/// Streams feed batches to the UI until the webview drops the channel.
+/// Streams feed batches to the UI until the webview drops the channel. Async so the batching task is
+/// spawned on Tauri's tokio runtime rather than the main thread.
 #[tauri::command]
-pub fn watch_feed(shell: State<'_, Shell>, channel: Channel<FeedBatch>) -> Result<(), String> {
+pub async fn watch_feed(
+    shell: State<'_, Shell>,
+    channel: Channel<FeedBatch>,
+) -> Result<(), String> {
     let mut batches = feed::spawn(engine(&shell)?.events(), FEED_INTERVAL);
     tauri::async_runtime::spawn(async move {
         while let Some(batch) = batches.recv().await {

@@ -31,9 +31,18 @@ async fn start(global: &Global) -> Shell {
         Ok(engine) => engine,
         Err(error) => return Shell::failed(error.to_string(), data_dir),
     };
-    let port = std::env::var("HOOKSCOPE_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_PORT);
-    let public_url = std::env::var("HOOKSCOPE_PUBLIC_URL").ok().filter(|u| !u.is_empty());
-    let options = ReceiverOptions { port, public_url, ..ReceiverOptions::default() };
+    let port = std::env::var("HOOKSCOPE_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(DEFAULT_PORT);
+    let public_url = std::env::var("HOOKSCOPE_PUBLIC_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let options = ReceiverOptions {
+        port,
+        public_url,
+        ..ReceiverOptions::default()
+    };
     let listening = match engine.listen(&options).await {
         Ok(listening) => Ok(listening),
         Err(_) if port != 0 => engine.listen(&ReceiverOptions { port: 0, ..options }).await,
@@ -41,12 +50,20 @@ async fn start(global: &Global) -> Shell {
     };
     match listening {
         Ok(listening) => Shell {
-            status: ReceiverStatus { urls: Some(listening.urls().clone()), error: None, data_dir },
+            status: ReceiverStatus {
+                urls: Some(listening.urls().clone()),
+                error: None,
+                data_dir,
+            },
             engine: Some(engine),
             listening: Mutex::new(Some(listening)),
         },
         Err(error) => Shell {
-            status: ReceiverStatus { urls: None, error: Some(error.to_string()), data_dir },
+            status: ReceiverStatus {
+                urls: None,
+                error: Some(error.to_string()),
+                data_dir,
+            },
             engine: Some(engine),
             listening: Mutex::new(None),
         },
@@ -55,11 +72,23 @@ async fn start(global: &Global) -> Shell {
 
 impl Shell {
     fn failed(error: String, data_dir: String) -> Shell {
-        Shell { engine: None, status: ReceiverStatus { urls: None, error: Some(error), data_dir }, listening: Mutex::new(None) }
+        Shell {
+            engine: None,
+            status: ReceiverStatus {
+                urls: None,
+                error: Some(error),
+                data_dir,
+            },
+            listening: Mutex::new(None),
+        }
     }
 
     async fn stop(&self) {
-        let listening = self.listening.lock().ok().and_then(|mut guard| guard.take());
+        let listening = self
+            .listening
+            .lock()
+            .ok()
+            .and_then(|mut guard| guard.take());
         if let Some(listening) = listening {
             listening.stop().await;
         }

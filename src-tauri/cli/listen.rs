@@ -12,7 +12,12 @@ use super::output::{json_line, notification_text, request_text};
 use super::ListenArgs;
 
 pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
-    let options = ReceiverOptions { bind: args.bind, port: args.port, public_url: args.public_url, body_limit: args.body_limit };
+    let options = ReceiverOptions {
+        bind: args.bind,
+        port: args.port,
+        public_url: args.public_url,
+        body_limit: args.body_limit,
+    };
     let mut events = engine.events();
     let listening = engine.listen(&options).await?;
     let urls = listening.urls().clone();
@@ -31,28 +36,70 @@ pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
+    // Printing runs on its own thread: a stdout nobody reads (a full pipe) must never stall the stop
+    // signal or the receiver. Events that do not fit in its queue are counted and reported as lagged.
+    let (lines, queue) = std::sync::mpsc::sync_channel::<Printable>(4096);
+    let printer = std::thread::spawn(move || print_all(queue, args.json));
     let stop = stop_signal();
     tokio::pin!(stop);
+    let mut lagged = 0u64;
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            event = events.recv() => match event {
-                Ok(event) => print_event(&event, args.json)?,
-                Err(RecvError::Lagged(missed)) => {
-                    let mut out = std::io::stdout().lock();
-                    if args.json {
-                        json_line(&mut out, Some("lagged"), &json!({ "missed": missed }))?;
-                    } else {
-                        writeln!(out, "… {missed} events not shown (printing fell behind; everything is stored)")?;
-                    }
-                    out.flush()?;
+            event = events.recv() => {
+                let item = match event {
+                    Ok(event) => Printable::Event(event),
+                    Err(RecvError::Lagged(missed)) => Printable::Lagged(missed),
+                    Err(RecvError::Closed) => break,
+                };
+                if lines.try_send(item).is_err() {
+                    lagged += 1;
+                } else if lagged > 0 && lines.try_send(Printable::Lagged(std::mem::take(&mut lagged))).is_err() {
+                    lagged += 1;
                 }
-                Err(RecvError::Closed) => break,
-            },
+            }
         }
     }
     listening.stop().await;
+    // Let the printer show what was already queued, but never hang on a stdout nobody reads.
+    drop(lines);
+    let (done, finished) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = printer.join();
+        let _ = done.send(());
+    });
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), finished).await;
     Ok(())
+}
+
+enum Printable {
+    Event(Event),
+    Lagged(u64),
+}
+
+fn print_all(queue: std::sync::mpsc::Receiver<Printable>, json: bool) {
+    for item in queue {
+        let printed = match item {
+            Printable::Event(event) => print_event(&event, json),
+            Printable::Lagged(missed) => print_lagged(missed, json),
+        };
+        if printed.is_err() {
+            return; // stdout is gone (closed pipe): nothing more to show
+        }
+    }
+}
+
+fn print_lagged(missed: u64, json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        json_line(&mut out, Some("lagged"), &json!({ "missed": missed }))?;
+    } else {
+        writeln!(
+            out,
+            "… {missed} events not shown (printing fell behind; everything is stored)"
+        )?;
+    }
+    out.flush()
 }
 
 fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
@@ -69,7 +116,10 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
         }
         Event::RequestsRecorded { requests } => {
             // Notifications print themselves; a request line is news only when it was refused.
-            for request in requests.iter().filter(|r| r.kind == RequestKind::Invalid || r.status >= 500) {
+            for request in requests
+                .iter()
+                .filter(|r| r.kind == RequestKind::Invalid || r.status >= 500)
+            {
                 if json {
                     json_line(&mut out, Some("request"), request)?;
                 } else {
@@ -77,18 +127,37 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                 }
             }
         }
-        Event::Handshake { request_id, path, at } => {
+        Event::Handshake {
+            request_id,
+            path,
+            at,
+        } => {
             if json {
-                json_line(&mut out, Some("handshake"), &json!({ "requestId": request_id, "path": path, "at": at }))?;
+                json_line(
+                    &mut out,
+                    Some("handshake"),
+                    &json!({ "requestId": request_id, "path": path, "at": at }),
+                )?;
             } else {
-                writeln!(out, "{}  handshake answered on {path}", at.get(11..23).unwrap_or(at))?;
+                writeln!(
+                    out,
+                    "{}  handshake answered on {path}",
+                    at.get(11..23).unwrap_or(at)
+                )?;
             }
         }
         Event::StoreFailed { message } => {
             if json {
-                json_line(&mut out, Some("storeFailed"), &json!({ "message": message }))?;
+                json_line(
+                    &mut out,
+                    Some("storeFailed"),
+                    &json!({ "message": message }),
+                )?;
             } else {
-                writeln!(out, "Store failure, deliveries answered 503 until it recovers: {message}")?;
+                writeln!(
+                    out,
+                    "Store failure, deliveries answered 503 until it recovers: {message}"
+                )?;
             }
         }
     }
@@ -98,7 +167,8 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
 async fn stop_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -11,7 +11,11 @@ use super::{NotificationsArgs, RequestsArgs};
 
 pub async fn notifications(engine: &Engine, args: NotificationsArgs) -> anyhow::Result<()> {
     let page = engine
-        .notifications(&NotificationQuery { limit: args.limit, before: None, subscription_id: args.subscription })
+        .notifications(&NotificationQuery {
+            limit: args.limit,
+            before: None,
+            subscription_id: args.subscription,
+        })
         .await?;
     let mut out = std::io::stdout().lock();
     for note in &page.items {
@@ -22,13 +26,21 @@ pub async fn notifications(engine: &Engine, args: NotificationsArgs) -> anyhow::
         }
     }
     if !args.json && page.items.is_empty() {
-        writeln!(out, "No notifications yet. Start `hookscope listen` (or the app) and subscribe.")?;
+        writeln!(
+            out,
+            "No notifications yet. Start `hookscope listen` (or the app) and subscribe."
+        )?;
     }
     Ok(())
 }
 
 pub async fn requests(engine: &Engine, args: RequestsArgs) -> anyhow::Result<()> {
-    let page = engine.requests(&RequestQuery { limit: args.limit, before: None }).await?;
+    let page = engine
+        .requests(&RequestQuery {
+            limit: args.limit,
+            before: None,
+        })
+        .await?;
     let mut out = std::io::stdout().lock();
     for request in &page.items {
         if args.json {
@@ -38,7 +50,10 @@ pub async fn requests(engine: &Engine, args: RequestsArgs) -> anyhow::Result<()>
         }
     }
     if !args.json && page.items.is_empty() {
-        writeln!(out, "No requests yet. Start `hookscope listen` (or the app) and point Graph at it.")?;
+        writeln!(
+            out,
+            "No requests yet. Start `hookscope listen` (or the app) and point Graph at it."
+        )?;
     }
     Ok(())
 }

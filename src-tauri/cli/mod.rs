@@ -13,7 +13,11 @@ use hookscope_engine::config::{self, DEFAULT_PORT};
 use hookscope_engine::{Durability, Engine, EngineConfig};
 
 #[derive(Parser)]
-#[command(name = "hookscope", version, about = "Microsoft Graph change notifications, live on your desktop.")]
+#[command(
+    name = "hookscope",
+    version,
+    about = "Microsoft Graph change notifications, live on your desktop."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -99,12 +103,19 @@ pub struct RequestsArgs {
 pub fn parse() -> Result<Cli, i32> {
     Cli::try_parse().map_err(|error| {
         use clap::error::ErrorKind;
-        if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        if matches!(
+            error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        ) {
             let _ = error.print();
             return 0;
         }
         let rendered = error.render().to_string();
-        let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+        let first = rendered
+            .lines()
+            .next()
+            .unwrap_or("invalid arguments")
+            .trim_start_matches("error: ");
         eprintln!("{first} (see hookscope --help)");
         2
     })
@@ -117,7 +128,10 @@ pub fn init_logging(verbose: bool) {
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
@@ -130,7 +144,10 @@ pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
 }
 
 pub fn run(global: &Global, command: Command) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("Cannot start the async runtime: {error}.");

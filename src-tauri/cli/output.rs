@@ -7,10 +7,17 @@ use hookscope_engine::model::{Notification, RequestRecord, Verdict};
 use serde::Serialize;
 
 /// Writes one JSON object per line; `kind` becomes the `type` field when given.
-pub fn json_line(out: &mut impl Write, kind: Option<&str>, record: &impl Serialize) -> std::io::Result<()> {
+pub fn json_line(
+    out: &mut impl Write,
+    kind: Option<&str>,
+    record: &impl Serialize,
+) -> std::io::Result<()> {
     let mut value = serde_json::to_value(record).map_err(std::io::Error::other)?;
     if let (Some(kind), Some(object)) = (kind, value.as_object_mut()) {
-        object.insert("type".to_owned(), serde_json::Value::String(kind.to_owned()));
+        object.insert(
+            "type".to_owned(),
+            serde_json::Value::String(kind.to_owned()),
+        );
     }
     serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::other)?;
     out.write_all(b"\n")
@@ -46,7 +53,10 @@ pub fn notification_text(n: &Notification) -> String {
 }
 
 pub fn request_text(r: &RequestRecord) -> String {
-    let latency = r.latency_ms.map(|ms| format!("{ms:.2} ms")).unwrap_or_else(|| "-".to_owned());
+    let latency = r
+        .latency_ms
+        .map(|ms| format!("{ms:.2} ms"))
+        .unwrap_or_else(|| "-".to_owned());
     let path = match &r.query {
         Some(query) => format!("{}?{}", r.path, query),
         None => r.path.clone(),

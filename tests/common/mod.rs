@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
@@ -11,7 +11,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
 
 pub struct Listener {
     pub child: Child,
-    pub lines: BufReader<ChildStdout>,
+    /// Lines after the first, read on a thread so the child never blocks on a full pipe.
+    pub lines: std::sync::mpsc::Receiver<String>,
     pub local_url: String,
     pub first: Value,
 }
@@ -30,15 +31,31 @@ impl Listener {
         let mut lines = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         lines.read_line(&mut first).expect("first line");
-        let first: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("listening line {first:?}: {e}"));
+        let first: Value = serde_json::from_str(&first)
+            .unwrap_or_else(|e| panic!("listening line {first:?}: {e}"));
         assert_eq!(first["type"], "listening");
         let local_url = first["localUrl"].as_str().unwrap().to_owned();
-        Listener { child, lines, local_url, first }
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Listener {
+            child,
+            lines: receiver,
+            local_url,
+            first,
+        }
     }
 
     pub fn next_event(&mut self) -> Value {
-        let mut line = String::new();
-        self.lines.read_line(&mut line).expect("event line");
+        let line = self
+            .lines
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("an event line within 20 s");
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("event {line:?}: {e}"))
     }
 
@@ -57,17 +74,32 @@ impl Drop for Listener {
 }
 
 pub fn unsafe_kill(pid: u32, signal: i32) {
-    Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().expect("kill");
+    Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
 }
 
 /// Runs a one-shot command against the data directory: (exit code, stdout, stderr).
 pub fn hookscope(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).env("HOOKSCOPE_DATA_DIR", data_dir).env_remove("RUST_LOG").output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(BIN)
+        .args(args)
+        .env("HOOKSCOPE_DATA_DIR", data_dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub fn json_lines(text: &str) -> Vec<Value> {
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {l:?}: {e}"))).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {l:?}: {e}")))
+        .collect()
 }
 
 pub fn item(subscription: &str, id: &str) -> Value {

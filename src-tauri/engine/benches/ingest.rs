@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use hookscope_engine::model::{Subscription, SubscriptionStatus};
 use hookscope_engine::{Durability, Engine, EngineConfig, ReceiverOptions};
+use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use serde_json::json;
 
@@ -68,7 +68,14 @@ fn batch(items: usize, serial: &mut u64) -> Bytes {
 }
 
 /// Runs `connections` keep-alive connections for `duration`; `pace` spaces each connection's requests.
-async fn load(addr: SocketAddr, path: &str, connections: usize, items: usize, duration: Duration, pace: Option<Duration>) -> Figures {
+async fn load(
+    addr: SocketAddr,
+    path: &str,
+    connections: usize,
+    items: usize,
+    duration: Duration,
+    pace: Option<Duration>,
+) -> Figures {
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -78,7 +85,9 @@ async fn load(addr: SocketAddr, path: &str, connections: usize, items: usize, du
             let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
             stream.set_nodelay(true).ok();
             let io = hyper_util::rt::TokioIo::new(stream);
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.expect("handshake");
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+                .await
+                .expect("handshake");
             tokio::spawn(conn);
             let mut serial = (c as u64) << 40;
             // Bodies are built ahead so the generator spends its CPU on sending, not on JSON.
@@ -102,7 +111,11 @@ async fn load(addr: SocketAddr, path: &str, connections: usize, items: usize, du
                         let ok = response.status().is_success();
                         let _ = response.into_body().collect().await;
                         latencies.push(sent.elapsed().as_micros() as u32);
-                        if ok { requests += 1 } else { errors += 1 }
+                        if ok {
+                            requests += 1
+                        } else {
+                            errors += 1
+                        }
                     }
                     Err(_) => {
                         errors += 1;
@@ -113,7 +126,13 @@ async fn load(addr: SocketAddr, path: &str, connections: usize, items: usize, du
             (requests, errors, latencies)
         }));
     }
-    let mut figures = Figures { requests: 0, notifications: 0, elapsed: Duration::ZERO, latencies_us: Vec::new(), errors: 0 };
+    let mut figures = Figures {
+        requests: 0,
+        notifications: 0,
+        elapsed: Duration::ZERO,
+        latencies_us: Vec::new(),
+        errors: 0,
+    };
     for task in tasks {
         let (requests, errors, latencies) = task.await.unwrap();
         figures.requests += requests;
@@ -136,7 +155,10 @@ async fn ceiling() -> SocketAddr {
     addr
 }
 
-async fn hookscope(dir: &std::path::Path, durability: Durability) -> (Engine, hookscope_engine::engine::Listening, SocketAddr) {
+async fn hookscope(
+    dir: &std::path::Path,
+    durability: Durability,
+) -> (Engine, hookscope_engine::engine::Listening, SocketAddr) {
     let mut config = EngineConfig::new(dir);
     config.durability = durability;
     let engine = Engine::open(config).await.unwrap();
@@ -157,8 +179,19 @@ async fn hookscope(dir: &std::path::Path, durability: Durability) -> (Engine, ho
         })
         .await
         .unwrap();
-    let listening = engine.listen(&ReceiverOptions { port: 0, ..Default::default() }).await.unwrap();
-    let addr: SocketAddr = listening.urls().local_url.trim_start_matches("http://").parse().unwrap();
+    let listening = engine
+        .listen(&ReceiverOptions {
+            port: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let addr: SocketAddr = listening
+        .urls()
+        .local_url
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
     (engine, listening, addr)
 }
 
@@ -177,9 +210,18 @@ fn express() -> Option<Express> {
         eprintln!("(Express baseline skipped: run `npm ci --prefix bench/express-receiver` first)");
         return None;
     }
-    let mut child = Command::new("node").arg("server.js").current_dir(&dir).stdout(Stdio::piped()).spawn().ok()?;
+    let mut child = Command::new("node")
+        .arg("server.js")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.as_mut()?), &mut line).ok()?;
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut()?),
+        &mut line,
+    )
+    .ok()?;
     let port = serde_json::from_str::<serde_json::Value>(&line).ok()?["port"].as_u64()? as u16;
     Some(Express(child, SocketAddr::from(([127, 0, 0, 1], port))))
 }
@@ -187,23 +229,38 @@ fn express() -> Option<Express> {
 async fn handshakes(addr: SocketAddr, count: usize) -> Figures {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream.set_nodelay(true).ok();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
     tokio::spawn(conn);
     let started = Instant::now();
     let mut latencies = Vec::with_capacity(count);
     for n in 0..count {
         let uri = format!("/notifications?validationToken=Validation%3a+Testing+client+application+reachability+for+subscription+Request-Id%3a+{n:08}-0e8b-4521-8090-dd691b407ed8");
-        let request = Request::post(uri).header("host", "127.0.0.1").header("content-type", "text/plain; charset=utf-8").body(Full::new(Bytes::new())).unwrap();
+        let request = Request::post(uri)
+            .header("host", "127.0.0.1")
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
         let sent = Instant::now();
         let response = sender.send_request(request).await.unwrap();
         let _ = response.into_body().collect().await;
         latencies.push(sent.elapsed().as_micros() as u32);
     }
-    Figures { requests: count as u64, notifications: 0, elapsed: started.elapsed(), latencies_us: latencies, errors: 0 }
+    Figures {
+        requests: count as u64,
+        notifications: 0,
+        elapsed: started.elapsed(),
+        latencies_us: latencies,
+        errors: 0,
+    }
 }
 
 fn row(name: &str, f: &Figures, ceiling: Option<&Figures>) {
-    let ratio = ceiling.map(|c| format!("{:.2}", f.rps() / c.rps())).unwrap_or_else(|| "1.00".into());
+    let ratio = ceiling
+        .map(|c| format!("{:.2}", f.rps() / c.rps()))
+        .unwrap_or_else(|| "1.00".into());
     println!(
         "| {name:<44} | {:>9.0} | {:>10.0} | {:>7.2} | {:>7.2} | {ratio:>6} | {:>4} |",
         f.rps(),
@@ -219,7 +276,10 @@ fn main() {
     let secs = if quick { 2 } else { 6 };
     let duration = Duration::from_secs(secs);
     // The server side gets the same runtime shape the CLI uses; the load shares the same two cores.
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir_in(std::env::var("HOOKSCOPE_BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string())).unwrap();
         let ceiling_addr = ceiling().await;
