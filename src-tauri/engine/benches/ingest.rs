@@ -7,7 +7,6 @@
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,6 +15,10 @@ use hookscope_engine::{Durability, Engine, EngineConfig, ReceiverOptions};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use serde_json::json;
+
+// The same allocator as the `hookscope` binary, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Figures {
     requests: u64,
@@ -285,6 +288,13 @@ fn main() {
         let ceiling_addr = ceiling().await;
         let (engine, listening, hookscope_addr) = hookscope(&dir.path().join("full"), Durability::Full).await;
         let (engine_n, listening_n, normal_addr) = hookscope(&dir.path().join("normal"), Durability::Normal).await;
+        if let Ok(items) = std::env::var("HOOKSCOPE_BENCH_PROFILE") {
+            // One target only, long enough to attach a profiler: `perf record -p <pid>`.
+            let items: usize = items.parse().unwrap_or(100);
+            let f = load(hookscope_addr, "/notifications", 32, items, Duration::from_secs(15), None).await;
+            row(&format!("Hookscope durable (FULL), {items}-item batches, profile run"), &f, None);
+            return;
+        }
         let express = express();
         let express_addr = express.as_ref().map(|e| e.1);
 

@@ -33,12 +33,13 @@ CREATE TABLE notifications (
     reason TEXT,
     duplicate INTEGER NOT NULL,
     dedupe_key BLOB NOT NULL,         -- digest of the item as delivered; equal digests = the same change again
+                                      -- (not indexed: the writer remembers recent digests in memory)
     decrypted TEXT,
     tokens_valid INTEGER,
-    item TEXT NOT NULL                -- the item's JSON as received
+    item_offset INTEGER NOT NULL,     -- the item's JSON is substr(body, item_offset + 1, item_length)
+    item_length INTEGER NOT NULL      -- of its request: stored once, byte for byte
 );
 CREATE INDEX notifications_by_subscription ON notifications (subscription_id, id);
-CREATE INDEX notifications_by_dedupe_key ON notifications (dedupe_key);
 CREATE INDEX notifications_by_request ON notifications (request_id);
 
 CREATE TABLE subscriptions (

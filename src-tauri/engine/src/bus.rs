@@ -55,6 +55,11 @@ impl Bus {
         let _ = self.sender.send(event);
     }
 
+    /// Whether anyone listens; producers skip building events nobody would read.
+    pub fn has_subscribers(&self) -> bool {
+        self.sender.receiver_count() > 0
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
     }

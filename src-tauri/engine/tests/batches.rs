@@ -146,6 +146,48 @@ async fn a_redelivered_item_is_stored_again_and_flagged_duplicate() {
 }
 
 #[tokio::test]
+async fn duplicates_are_recognised_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..2 {
+        let engine =
+            hookscope_engine::Engine::open(hookscope_engine::EngineConfig::new(dir.path()))
+                .await
+                .unwrap();
+        let listening = engine
+            .listen(&hookscope_engine::ReceiverOptions {
+                port: 0,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let body = json!({ "value": [message_item("sub-a", Some("s"), 1)] }).to_string();
+        let url = format!("{}/notifications", listening.urls().local_url);
+        let response = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let newest = engine
+            .notifications(&NotificationQuery {
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            newest.items[0].duplicate,
+            round == 1,
+            "round {round}: a retry after a restart is still a duplicate"
+        );
+        listening.stop().await;
+        engine.close().await;
+    }
+}
+
+#[tokio::test]
 async fn lifecycle_events_are_stored_with_their_verdict_on_either_path() {
     let h = Harness::start().await;
     h.subscription("sub-a", Some("s")).await;

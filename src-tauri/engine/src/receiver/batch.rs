@@ -1,5 +1,10 @@
 //! Reading a notification batch (`{"value": [...]}`) and judging each item on its own: shape, known
 //! subscription, clientState. A bad item is stored as rejected with its reason; it never spoils the batch.
+//!
+//! Items are read into borrowed typed fields (no JSON tree is built); only an item whose fields have
+//! the wrong types takes the slow path through `serde_json::Value`, to say exactly what is wrong.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -21,17 +26,10 @@ struct Envelope<'a> {
     validation_tokens: Option<Vec<String>>,
 }
 
-/// A batch whose envelope is sound; items are still raw JSON, kept byte for byte.
-pub struct Batch<'a> {
-    pub items: Vec<&'a RawValue>,
-}
-
 /// Why a body is not a notification batch at all (answered 400).
-pub fn parse(body: &[u8]) -> Result<Batch<'_>, String> {
+pub fn parse(body: &[u8]) -> Result<Vec<&RawValue>, String> {
     match serde_json::from_slice::<Envelope>(body) {
-        Ok(envelope) => Ok(Batch {
-            items: envelope.value,
-        }),
+        Ok(envelope) => Ok(envelope.value),
         // Only on the error path: find out whether it is broken JSON or just the wrong shape.
         Err(shape_error) => Err(match serde_json::from_slice::<Value>(body) {
             Err(error) => format!("The body is not valid JSON ({error})."),
@@ -43,105 +41,92 @@ pub fn parse(body: &[u8]) -> Result<Batch<'_>, String> {
     }
 }
 
-/// The subscription ids a batch names, to refresh the verdict cache before judging.
-pub fn subscription_ids<'a>(items: &'a [Value]) -> impl Iterator<Item = &'a str> {
-    items
-        .iter()
-        .filter_map(|item| item.get("subscriptionId").and_then(Value::as_str))
+/// The fields Hookscope reads from an item, borrowed from the body where no unescaping is needed.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ItemView<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    subscription_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    subscription_expiration_date_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    change_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    lifecycle_event: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    resource: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    client_state: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tenant_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    resource_data: Option<&'a RawValue>,
 }
 
-pub struct Context<'a> {
-    pub request_id: &'a str,
-    pub received_at: i64,
+/// One item read from the batch, ready to be judged.
+pub struct Item<'a> {
+    raw: &'a RawValue,
+    view: ItemView<'a>,
+    /// A shape problem found while reading (wrong field types, not an object).
+    problem: Option<String>,
 }
 
-const CHANGE_TYPES: [&str; 4] = ["created", "updated", "deleted", "unknownFutureValue"];
-const LIFECYCLE_EVENTS: [&str; 3] = ["reauthorizationRequired", "subscriptionRemoved", "missed"];
-
-/// Parses each raw item once. The envelope parse only skims items, so an item can still turn out not to
-/// be JSON (a lone surrogate, nesting deeper than 128): then the body as a whole is not valid JSON.
-pub fn values(items: &[&RawValue]) -> Result<Vec<Value>, String> {
-    items
-        .iter()
-        .map(|raw| {
-            serde_json::from_str(raw.get())
-                .map_err(|error| format!("The body is not valid JSON ({error})."))
-        })
-        .collect()
+impl Item<'_> {
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.view.subscription_id.as_deref()
+    }
 }
 
-pub fn judge(
-    raw: &[&RawValue],
-    values: &[Value],
-    snapshot: &Snapshot,
-    cx: &Context<'_>,
-) -> Vec<NotificationRow> {
-    raw.iter()
-        .zip(values)
-        .enumerate()
-        .map(|(position, (raw, value))| judge_item(position, raw, value, snapshot, cx))
-        .collect()
+/// Reads every item. The envelope parse only skims items, so one can still turn out not to be JSON (a
+/// lone surrogate, nesting deeper than 128): then the body as a whole is not valid JSON.
+pub fn read<'a>(raw_items: &[&'a RawValue]) -> Result<Vec<Item<'a>>, String> {
+    raw_items.iter().map(|raw| read_item(raw)).collect()
 }
 
-fn judge_item(
-    position: usize,
-    raw: &RawValue,
-    value: &Value,
-    snapshot: &Snapshot,
-    cx: &Context<'_>,
-) -> NotificationRow {
-    let empty = Map::new();
-    let object = value.as_object();
-    let fields = object.unwrap_or(&empty);
-    let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
-    let mut row = NotificationRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        request_id: cx.request_id.to_owned(),
-        position: position as u32,
-        received_at: cx.received_at,
-        notification_id: text("id"),
+fn read_item<'a>(raw: &'a RawValue) -> Result<Item<'a>, String> {
+    if let Ok(view) = serde_json::from_str::<ItemView>(raw.get()) {
+        let problem = view
+            .resource_data
+            .filter(|data| !data.get().starts_with('{') && data.get() != "null")
+            .map(|_| "Wrong shape: \"resourceData\" must be an object.".to_owned());
+        return Ok(Item { raw, view, problem });
+    }
+    // The slow path: say precisely what is wrong, from the generic tree.
+    let value: Value = serde_json::from_str(raw.get())
+        .map_err(|error| format!("The body is not valid JSON ({error})."))?;
+    let Some(fields) = value.as_object() else {
+        return Ok(Item {
+            raw,
+            view: ItemView::default(),
+            problem: Some("The item is not a JSON object.".to_owned()),
+        });
+    };
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .map(|s| Cow::Owned(s.to_owned()))
+    };
+    let view = ItemView {
+        id: text("id"),
         subscription_id: text("subscriptionId"),
-        subscription_expiration: text("subscriptionExpirationDateTime"),
+        subscription_expiration_date_time: text("subscriptionExpirationDateTime"),
         change_type: text("changeType"),
         lifecycle_event: text("lifecycleEvent"),
         resource: text("resource"),
-        resource_data: fields
-            .get("resourceData")
-            .filter(|data| data.is_object())
-            .cloned(),
+        client_state: text("clientState"),
         tenant_id: text("tenantId"),
-        verdict: Verdict::Accepted,
-        reason: None,
-        dedupe_key: dedupe_key(value),
-        decrypted: None,
-        tokens_valid: None,
-        item: raw.get().to_owned(),
+        resource_data: None,
     };
-    let reason = match object {
-        None => Some("The item is not a JSON object.".to_owned()),
-        Some(fields) => shape_problem(fields).or_else(|| {
-            let subscription = row.subscription_id.as_deref().unwrap_or_default();
-            match snapshot.check(subscription, fields.get("clientState").and_then(Value::as_str)) {
-                ClientStateCheck::Matches => None,
-                ClientStateCheck::UnknownSubscription => {
-                    Some(format!("Unknown subscription {subscription}: Hookscope holds no subscription with this id."))
-                }
-                ClientStateCheck::Missing => Some("The item carries no clientState, but the subscription has one.".to_owned()),
-                ClientStateCheck::Mismatch => {
-                    Some("The clientState does not match the subscription's: the item may be forged.".to_owned())
-                }
-            }
-        }),
-    };
-    if reason.is_some() {
-        row.verdict = Verdict::Rejected;
-        row.reason = reason;
-    }
-    row
+    let problem =
+        Some(type_problem(fields).unwrap_or_else(|| "Wrong shape: a field repeats.".to_owned()));
+    Ok(Item { raw, view, problem })
 }
 
-fn shape_problem(fields: &Map<String, Value>) -> Option<String> {
-    for name in [
+fn type_problem(fields: &Map<String, Value>) -> Option<String> {
+    let names = [
         "id",
         "subscriptionId",
         "subscriptionExpirationDateTime",
@@ -150,23 +135,102 @@ fn shape_problem(fields: &Map<String, Value>) -> Option<String> {
         "resource",
         "clientState",
         "tenantId",
-    ] {
-        if let Some(value) = fields.get(name) {
-            if !value.is_string() && !value.is_null() {
-                return Some(format!("Wrong shape: \"{name}\" must be a string."));
+    ];
+    for name in names {
+        if fields
+            .get(name)
+            .is_some_and(|value| !value.is_string() && !value.is_null())
+        {
+            return Some(format!("Wrong shape: \"{name}\" must be a string."));
+        }
+    }
+    fields
+        .get("resourceData")
+        .is_some_and(|data| !data.is_object() && !data.is_null())
+        .then(|| "Wrong shape: \"resourceData\" must be an object.".to_owned())
+}
+
+pub struct Context<'a> {
+    pub request_id: &'a str,
+    pub received_at: i64,
+    /// The body the items were read from; an item is stored as its place in the body.
+    pub body: &'a [u8],
+}
+
+const CHANGE_TYPES: [&str; 4] = ["created", "updated", "deleted", "unknownFutureValue"];
+const LIFECYCLE_EVENTS: [&str; 3] = ["reauthorizationRequired", "subscriptionRemoved", "missed"];
+
+pub fn judge(items: &[Item<'_>], snapshot: &Snapshot, cx: &Context<'_>) -> Vec<NotificationRow> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(position, item)| judge_item(position, item, snapshot, cx))
+        .collect()
+}
+
+fn judge_item(
+    position: usize,
+    item: &Item<'_>,
+    snapshot: &Snapshot,
+    cx: &Context<'_>,
+) -> NotificationRow {
+    let view = &item.view;
+    let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
+    let reason = item.problem.clone().or_else(|| shape_problem(view)).or_else(|| {
+        let subscription = view.subscription_id.as_deref().unwrap_or_default();
+        match snapshot.check(subscription, view.client_state.as_deref()) {
+            ClientStateCheck::Matches => None,
+            ClientStateCheck::UnknownSubscription => {
+                Some(format!("Unknown subscription {subscription}: Hookscope holds no subscription with this id."))
+            }
+            ClientStateCheck::Missing => Some("The item carries no clientState, but the subscription has one.".to_owned()),
+            ClientStateCheck::Mismatch => {
+                Some("The clientState does not match the subscription's: the item may be forged.".to_owned())
             }
         }
+    });
+    let text = item.raw.get();
+    // RawValue borrows from the body, so the item's place in it is a pointer difference.
+    let offset = (text.as_ptr() as usize).wrapping_sub(cx.body.as_ptr() as usize);
+    debug_assert!(
+        offset + text.len() <= cx.body.len(),
+        "items are slices of the body"
+    );
+    NotificationRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        request_id: cx.request_id.to_owned(),
+        position: position as u32,
+        received_at: cx.received_at,
+        notification_id: owned(&view.id),
+        subscription_id: owned(&view.subscription_id),
+        subscription_expiration: owned(&view.subscription_expiration_date_time),
+        change_type: owned(&view.change_type),
+        lifecycle_event: owned(&view.lifecycle_event),
+        resource: owned(&view.resource),
+        resource_data: view
+            .resource_data
+            .filter(|data| data.get().starts_with('{'))
+            .map(|data| data.get().to_owned()),
+        tenant_id: owned(&view.tenant_id),
+        verdict: if reason.is_some() {
+            Verdict::Rejected
+        } else {
+            Verdict::Accepted
+        },
+        reason,
+        dedupe_key: dedupe_key(text),
+        decrypted: None,
+        tokens_valid: None,
+        item_offset: offset as u32,
+        item_length: text.len() as u32,
     }
-    if let Some(data) = fields.get("resourceData") {
-        if !data.is_object() && !data.is_null() {
-            return Some("Wrong shape: \"resourceData\" must be an object.".to_owned());
-        }
-    }
-    let text = |name: &str| fields.get(name).and_then(Value::as_str);
-    if text("subscriptionId").is_none_or(str::is_empty) {
+}
+
+fn shape_problem(view: &ItemView<'_>) -> Option<String> {
+    if view.subscription_id.as_deref().is_none_or(str::is_empty) {
         return Some("Wrong shape: the item has no subscriptionId.".to_owned());
     }
-    match (text("changeType"), text("lifecycleEvent")) {
+    match (view.change_type.as_deref(), view.lifecycle_event.as_deref()) {
         (None, None) => {
             Some("Wrong shape: the item has neither changeType nor lifecycleEvent.".to_owned())
         }
@@ -174,14 +238,14 @@ fn shape_problem(fields: &Map<String, Value>) -> Option<String> {
             Some("Wrong shape: the item has both changeType and lifecycleEvent.".to_owned())
         }
         (Some(change), None) => {
-            // Graph may send several types comma-separated in older payloads; each must be known.
+            // Older payloads may list several types comma-separated; each must be known.
             if let Some(bad) = change
                 .split(',')
                 .map(str::trim)
                 .find(|t| !CHANGE_TYPES.iter().any(|k| k.eq_ignore_ascii_case(t)))
             {
                 Some(format!("Wrong shape: unknown changeType \"{bad}\"."))
-            } else if text("resource").is_none() {
+            } else if view.resource.is_none() {
                 Some("Wrong shape: a change notification must name its resource.".to_owned())
             } else {
                 None
@@ -194,10 +258,9 @@ fn shape_problem(fields: &Map<String, Value>) -> Option<String> {
     }
 }
 
-/// Equal keys mean the same change delivered again (Graph's retries resend identical items). The parsed
-/// value is hashed in serde_json's canonical form, so whitespace differences do not hide a retry.
-fn dedupe_key(value: &Value) -> [u8; 16] {
-    let digest = Sha256::digest(value.to_string().as_bytes());
+/// Equal keys mean the same change delivered again: Graph's retries resend the same item, byte for byte.
+fn dedupe_key(item: &str) -> [u8; 16] {
+    let digest = Sha256::digest(item.as_bytes());
     let mut key = [0u8; 16];
     key.copy_from_slice(&digest[..16]);
     key

@@ -148,20 +148,25 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
     };
     row.body_size = bytes.len() as u64;
     row.body = bytes.clone();
-    let parsed = match batch::parse(&bytes) {
-        Ok(parsed) => parsed,
+    let raw_items = match batch::parse(&bytes) {
+        Ok(raw_items) => raw_items,
         Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
     };
-    let values = match batch::values(&parsed.items) {
-        Ok(values) => values,
+    let items = match batch::read(&raw_items) {
+        Ok(items) => items,
         Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
     };
-    let snapshot = state.book.view(batch::subscription_ids(&values)).await;
+    let snapshot = state
+        .book
+        .view(items.iter().filter_map(batch::Item::subscription_id))
+        .await;
     let context = batch::Context {
         request_id: &row.id,
         received_at: row.received_at,
+        body: &bytes,
     };
-    let notifications = batch::judge(&parsed.items, &values, &snapshot, &context);
+    let notifications = batch::judge(&items, &snapshot, &context);
+    drop(items);
     row.kind = kind;
     row.status = StatusCode::ACCEPTED.as_u16();
     match state.store.record(row, notifications, started).await {

@@ -2,6 +2,7 @@
 //! single group-committing writer, and the read path through a small pool. Two processes may share one
 //! data directory: WAL lets readers run beside the writer, and the busy timeout covers the other writer.
 
+mod dedupe;
 mod reads;
 pub(crate) mod rows;
 mod writer;
@@ -80,8 +81,11 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
+        let seen = dedupe::Seen::load(&mut writer_conn, dedupe::CAPACITY)
+            .await
+            .map_err(|error| anyhow::anyhow!("Cannot read recent notifications: {error}."))?;
         let (jobs, queue) = mpsc::channel(65_536);
-        let handle = tokio::spawn(writer::run(writer_conn, queue, bus));
+        let handle = tokio::spawn(writer::run(writer_conn, queue, seen, bus));
         Ok(Store {
             pool,
             jobs,

@@ -3,7 +3,7 @@
 
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-use super::rows::{body_fields, micros_to_millis};
+use super::rows::{body_fields, micros_to_millis, parse_json};
 use super::Store;
 use crate::clock::rfc3339_millis;
 use crate::model::{
@@ -48,7 +48,6 @@ struct NotificationColumns {
 
 impl From<NotificationColumns> for Notification {
     fn from(c: NotificationColumns) -> Self {
-        let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
         Notification {
             id: c.id,
             notification_id: c.notification_id,
@@ -58,12 +57,12 @@ impl From<NotificationColumns> for Notification {
             change_type: c.change_type,
             lifecycle_event: c.lifecycle_event,
             resource: c.resource,
-            resource_data: json(c.resource_data),
+            resource_data: parse_json(c.resource_data.as_deref()),
             tenant_id: c.tenant_id,
             verdict: Verdict::parse(&c.verdict),
             reason: c.reason,
             duplicate: c.duplicate,
-            decrypted: json(c.decrypted),
+            decrypted: parse_json(c.decrypted.as_deref()),
             tokens_valid: c.tokens_valid,
             request_id: c.request_id,
             position: c.position as u32,
@@ -200,6 +199,18 @@ impl Store {
             q.limit,
             |r| &r.id,
         ))
+    }
+
+    /// The item's JSON exactly as it stood in its batch (a slice of the stored request body).
+    pub async fn notification_item(&self, id: &str) -> anyhow::Result<Option<String>> {
+        let bytes: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT substr(r.body, n.item_offset + 1, n.item_length) FROM notifications n \
+             JOIN requests r ON r.id = n.request_id WHERE n.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
     pub async fn notification_count(&self) -> anyhow::Result<i64> {

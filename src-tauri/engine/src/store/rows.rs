@@ -57,6 +57,11 @@ pub fn body_fields(body: &[u8]) -> (Option<String>, Option<String>) {
     }
 }
 
+/// JSON text stored by Hookscope back to a value (text that does not parse shows as absent).
+pub fn parse_json(text: Option<&str>) -> Option<serde_json::Value> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+}
+
 pub fn micros_to_millis(micros: i64) -> f64 {
     micros as f64 / 1_000.0
 }
@@ -73,15 +78,18 @@ pub struct NotificationRow {
     pub change_type: Option<String>,
     pub lifecycle_event: Option<String>,
     pub resource: Option<String>,
-    pub resource_data: Option<serde_json::Value>,
+    /// The `resourceData` object as JSON text, as it stood in the item.
+    pub resource_data: Option<String>,
     pub tenant_id: Option<String>,
     pub verdict: Verdict,
     pub reason: Option<String>,
     pub dedupe_key: [u8; 16],
-    pub decrypted: Option<serde_json::Value>,
+    /// The decrypted resource as JSON text.
+    pub decrypted: Option<String>,
     pub tokens_valid: Option<bool>,
-    /// The item exactly as it stood in the batch.
-    pub item: String,
+    /// Where the item stands in its request's body (bytes): the item is not stored twice.
+    pub item_offset: u32,
+    pub item_length: u32,
 }
 
 impl NotificationRow {
@@ -95,12 +103,12 @@ impl NotificationRow {
             change_type: self.change_type.clone(),
             lifecycle_event: self.lifecycle_event.clone(),
             resource: self.resource.clone(),
-            resource_data: self.resource_data.clone(),
+            resource_data: parse_json(self.resource_data.as_deref()),
             tenant_id: self.tenant_id.clone(),
             verdict: self.verdict,
             reason: self.reason.clone(),
             duplicate,
-            decrypted: self.decrypted.clone(),
+            decrypted: parse_json(self.decrypted.as_deref()),
             tokens_valid: self.tokens_valid,
             request_id: self.request_id.clone(),
             position: self.position,

@@ -10,6 +10,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
+use super::dedupe::Seen;
 use super::rows::{NotificationRow, RequestRow};
 use super::StoreError;
 use crate::bus::{Bus, Event};
@@ -44,7 +45,12 @@ pub(crate) enum Job {
     },
 }
 
-pub(crate) async fn run(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Job>, bus: Bus) {
+pub(crate) async fn run(
+    mut conn: SqliteConnection,
+    mut jobs: mpsc::Receiver<Job>,
+    mut seen: Seen,
+    bus: Bus,
+) {
     let mut carried: Vec<RequestRow> = Vec::new();
     let mut latencies: Vec<(String, i64)> = Vec::new();
     loop {
@@ -85,6 +91,7 @@ pub(crate) async fn run(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Job
             subscriptions,
             &mut carried,
             &mut latencies,
+            &mut seen,
             &bus,
         )
         .await;
@@ -106,6 +113,7 @@ async fn commit_group(
     subscriptions: Vec<(Box<Subscription>, Ack)>,
     carried: &mut Vec<RequestRow>,
     latencies: &mut Vec<(String, i64)>,
+    seen: &mut Seen,
     bus: &Bus,
 ) {
     let mut requests: Vec<RequestRow> = std::mem::take(carried);
@@ -126,9 +134,19 @@ async fn commit_group(
             notifications.extend(items);
         }
     }
-    let outcome = write(conn, &requests, &notifications, &subscriptions, latencies).await;
+    let duplicates = seen.flags(&notifications);
+    let outcome = write(
+        conn,
+        &requests,
+        &notifications,
+        &duplicates,
+        &subscriptions,
+        latencies,
+    )
+    .await;
     match outcome {
-        Ok(duplicates) => {
+        Ok(()) => {
+            seen.remember(&notifications);
             latencies.clear();
             let committed_at = Instant::now();
             for (index, started, ack) in waiting {
@@ -140,7 +158,9 @@ async fn commit_group(
             for (_, ack) in subscriptions {
                 let _ = ack.send(Ok(()));
             }
-            if !notifications.is_empty() {
+            // Building the public records copies every body; skip it when nobody is watching.
+            let watched = bus.has_subscribers();
+            if watched && !notifications.is_empty() {
                 let stored: Arc<[_]> = notifications
                     .iter()
                     .zip(duplicates)
@@ -150,7 +170,7 @@ async fn commit_group(
                     notifications: stored,
                 });
             }
-            if !requests.is_empty() {
+            if watched && !requests.is_empty() {
                 let recorded: Arc<[_]> = requests.iter().map(RequestRow::to_record).collect();
                 bus.publish(Event::RequestsRecorded { requests: recorded });
             }
@@ -183,53 +203,24 @@ async fn commit_group(
     }
 }
 
-/// One transaction: dedupe lookups, the multi-row INSERTs, pending latencies. Returns each
-/// notification's duplicate flag in order.
+/// One transaction: the multi-row INSERTs, subscriptions and pending latencies.
 async fn write(
     conn: &mut SqliteConnection,
     requests: &[RequestRow],
     notifications: &[NotificationRow],
+    duplicates: &[bool],
     subscriptions: &[(Box<Subscription>, Ack)],
     latencies: &[(String, i64)],
-) -> Result<Vec<bool>, StoreError> {
+) -> Result<(), StoreError> {
     let mut tx = conn.begin().await?;
-    let duplicates = duplicate_flags(&mut tx, notifications).await?;
     insert_requests(&mut tx, requests).await?;
-    insert_notifications(&mut tx, notifications, &duplicates).await?;
+    insert_notifications(&mut tx, notifications, duplicates).await?;
     for (subscription, _) in subscriptions {
         upsert_subscription(&mut tx, subscription).await?;
     }
     update_latencies(&mut tx, latencies).await?;
     tx.commit().await?;
-    Ok(duplicates)
-}
-
-async fn duplicate_flags(
-    conn: &mut SqliteConnection,
-    rows: &[NotificationRow],
-) -> Result<Vec<bool>, StoreError> {
-    let mut known: HashSet<[u8; 16]> = HashSet::new();
-    for chunk in rows.chunks(MAX_PARAMS) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT dedupe_key FROM notifications WHERE dedupe_key IN (",
-        );
-        let mut list = query.separated(", ");
-        for row in chunk {
-            list.push_bind(&row.dedupe_key[..]);
-        }
-        query.push(")");
-        let found: Vec<(Vec<u8>,)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        known.extend(
-            found
-                .into_iter()
-                .filter_map(|(key,)| <[u8; 16]>::try_from(key.as_slice()).ok()),
-        );
-    }
-    // A key seen earlier in this same group is a duplicate too.
-    Ok(rows
-        .iter()
-        .map(|row| !known.insert(row.dedupe_key))
-        .collect())
+    Ok(())
 }
 
 async fn insert_requests(
@@ -267,13 +258,13 @@ async fn insert_notifications(
     rows: &[NotificationRow],
     duplicates: &[bool],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 19;
+    const COLUMNS: usize = 20;
     let size = MAX_PARAMS / COLUMNS;
     for (chunk, flags) in rows.chunks(size).zip(duplicates.chunks(size)) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO notifications (id, request_id, position, received_at, notification_id, subscription_id, \
              subscription_expiration, change_type, lifecycle_event, resource, resource_data, tenant_id, verdict, \
-             reason, duplicate, dedupe_key, decrypted, tokens_valid, item) ",
+             reason, duplicate, dedupe_key, decrypted, tokens_valid, item_offset, item_length) ",
         );
         query.push_values(chunk.iter().zip(flags), |mut row, (note, duplicate)| {
             row.push_bind(&note.id)
@@ -286,15 +277,16 @@ async fn insert_notifications(
                 .push_bind(&note.change_type)
                 .push_bind(&note.lifecycle_event)
                 .push_bind(&note.resource)
-                .push_bind(note.resource_data.as_ref().map(|data| data.to_string()))
+                .push_bind(&note.resource_data)
                 .push_bind(&note.tenant_id)
                 .push_bind(note.verdict.as_str())
                 .push_bind(&note.reason)
                 .push_bind(*duplicate)
                 .push_bind(&note.dedupe_key[..])
-                .push_bind(note.decrypted.as_ref().map(|data| data.to_string()))
+                .push_bind(&note.decrypted)
                 .push_bind(note.tokens_valid)
-                .push_bind(&note.item);
+                .push_bind(i64::from(note.item_offset))
+                .push_bind(i64::from(note.item_length));
         });
         query.build().execute(&mut *conn).await?;
     }
