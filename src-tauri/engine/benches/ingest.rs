@@ -108,6 +108,10 @@ async fn load(
                     .header("content-type", "application/json; charset=utf-8")
                     .body(Full::new(body))
                     .unwrap();
+                if sender.ready().await.is_err() {
+                    errors += 1;
+                    break;
+                }
                 let sent = Instant::now();
                 match sender.send_request(request).await {
                     Ok(response) => {
@@ -246,6 +250,7 @@ async fn handshakes(addr: SocketAddr, count: usize) -> Figures {
             .header("content-type", "text/plain; charset=utf-8")
             .body(Full::new(Bytes::new()))
             .unwrap();
+        sender.ready().await.unwrap();
         let sent = Instant::now();
         let response = sender.send_request(request).await.unwrap();
         let _ = response.into_body().collect().await;
@@ -293,6 +298,8 @@ fn main() {
             let items: usize = items.parse().unwrap_or(100);
             let f = load(hookscope_addr, "/notifications", 32, items, Duration::from_secs(15), None).await;
             row(&format!("Hookscope durable (FULL), {items}-item batches, profile run"), &f, None);
+            let paced = load(hookscope_addr, "/notifications", 32, 1, duration, Some(Duration::from_micros(32_000))).await;
+            row("Hookscope durable (FULL) at 1,000 req/s", &paced, None);
             return;
         }
         let express = express();
@@ -335,6 +342,28 @@ fn main() {
         }
         let stored = engine.store().notification_count().await.unwrap();
         println!("\nStored by the durable receiver during the run: {stored} notifications.");
+        // Keyset paging over everything the run stored: the first page, and a page from deep in the table.
+        let first = Instant::now();
+        let page = engine.notifications(&hookscope_engine::store::NotificationQuery { limit: 100, ..Default::default() }).await.unwrap();
+        let first = first.elapsed();
+        let deep_cursor: String = sqlx::query_scalar("SELECT id FROM notifications ORDER BY id DESC LIMIT 1 OFFSET ?")
+            .bind(stored / 2)
+            .fetch_one(engine.store().pool())
+            .await
+            .unwrap();
+        let deep = Instant::now();
+        let deep_page = engine
+            .notifications(&hookscope_engine::store::NotificationQuery { limit: 100, before: Some(deep_cursor), subscription_id: None })
+            .await
+            .unwrap();
+        let deep = deep.elapsed();
+        assert_eq!(page.items.len(), 100);
+        assert_eq!(deep_page.items.len(), 100);
+        println!(
+            "Paging {stored} stored notifications, 100 per page: first page {:.2} ms, a page from the middle {:.2} ms.",
+            first.as_secs_f64() * 1000.0,
+            deep.as_secs_f64() * 1000.0
+        );
         listening.stop().await;
         engine.close().await;
         listening_n.stop().await;

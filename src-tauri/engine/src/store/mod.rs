@@ -49,6 +49,30 @@ pub struct Store {
     writer: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
+/// How often the background task copies the WAL back into the database file.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1000);
+
+async fn checkpoint_regularly(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        // PASSIVE never waits for readers or the writer; what it cannot copy now, it copies next time.
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "checkpoint failed");
+        }
+    }
+}
+
 impl Store {
     pub async fn open(config: &EngineConfig, bus: Bus) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&config.data_dir).map_err(|error| {
@@ -67,12 +91,20 @@ impl Store {
             })
             .busy_timeout(config.busy_timeout)
             .foreign_keys(true);
-        let mut writer_conn = options.connect().await.map_err(|error| {
-            anyhow::anyhow!(
-                "Cannot open the database {}: {error}.",
-                config.database_path().display()
-            )
-        })?;
+        // Checkpoints copy the WAL back into the database file. A background task does that often, off
+        // the commit path, so acknowledgements rarely wait for one; the writer checkpoints by itself only
+        // when the WAL outgrows what the task keeps up with (a sustained flood).
+        let mut writer_conn = options
+            .clone()
+            .pragma("wal_autocheckpoint", "4000")
+            .connect()
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "Cannot open the database {}: {error}.",
+                    config.database_path().display()
+                )
+            })?;
         sqlx::migrate!("./migrations")
             .run(&mut writer_conn)
             .await
@@ -86,6 +118,7 @@ impl Store {
             .map_err(|error| anyhow::anyhow!("Cannot read recent notifications: {error}."))?;
         let (jobs, queue) = mpsc::channel(65_536);
         let handle = tokio::spawn(writer::run(writer_conn, queue, seen, bus));
+        tokio::spawn(checkpoint_regularly(pool.clone()));
         Ok(Store {
             pool,
             jobs,
