@@ -381,7 +381,12 @@ async fn malformed_requests_get_the_right_status_are_recorded_and_do_not_break_t
         }
     }
     // Items of the wrong shape inside a sound batch are not a 4xx: Graph would retry forever.
-    let odd = json!({ "value": [1, "x", null, [], {"changeType": 5}, {"subscriptionId": "'; DROP TABLE notifications; --", "changeType": "created", "resource": "<script>alert(1)</script>"}] });
+    let odd = json!({ "value": [
+        1, "x", null, [], {"changeType": 5},
+        {"subscriptionId": "'; DROP TABLE notifications; --", "changeType": "created", "resource": "<script>alert(1)</script>"},
+        // Every field right, but by position in an array: serde would read it into a struct.
+        [null, "sub-a", null, "created", null, "r", "s", null, null]
+    ] });
     assert_eq!(h.post_json("/notifications", &odd).await.status(), 202);
 
     let recorded = h.requests_eventually(cases.len() + 1).await;
@@ -404,7 +409,7 @@ async fn malformed_requests_get_the_right_status_are_recorded_and_do_not_break_t
     assert_eq!(invalid_utf8.status, 400);
 
     let items = h.all_notifications().await;
-    assert_eq!(items.len(), 6, "every item of the sound batch is stored");
+    assert_eq!(items.len(), 7, "every item of the sound batch is stored");
     assert!(items
         .iter()
         .all(|n| n.verdict == hookscope_engine::model::Verdict::Rejected));

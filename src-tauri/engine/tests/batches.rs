@@ -146,6 +146,30 @@ async fn a_redelivered_item_is_stored_again_and_flagged_duplicate() {
 }
 
 #[tokio::test]
+async fn items_of_a_batch_with_validation_tokens_are_not_trusted_until_verified() {
+    let h = Harness::start().await;
+    h.subscription("sub-a", Some("s")).await;
+    let batch = json!({ "value": [message_item("sub-a", Some("s"), 1)], "validationTokens": ["eyJhbGciOiJub25lIn0.e30."] });
+    assert_eq!(h.post_json("/notifications", &batch).await.status(), 202);
+    let stored = h.all_notifications().await;
+    assert_eq!(stored[0].verdict, Verdict::Rejected);
+    assert_eq!(stored[0].tokens_valid, Some(false));
+    assert!(stored[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("not verified"));
+    let plain = json!({ "value": [message_item("sub-a", Some("s"), 2)] });
+    h.post_json("/notifications", &plain).await;
+    assert_eq!(
+        h.all_notifications().await[0].tokens_valid,
+        None,
+        "null when the batch carried no tokens"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn duplicates_are_recognised_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     for round in 0..2 {

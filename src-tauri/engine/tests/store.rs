@@ -36,6 +36,10 @@ async fn a_store_that_cannot_write_answers_503_and_recovers() {
 
     let stored = h.all_notifications().await;
     assert_eq!(stored.len(), 1, "only the acknowledged delivery is stored");
+    assert!(
+        !stored[0].duplicate,
+        "a refused delivery does not make its retry a duplicate"
+    );
     let requests = h.requests_eventually(2).await;
     assert!(
         requests.iter().any(|r| r.status == 503),

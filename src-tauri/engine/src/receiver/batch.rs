@@ -19,17 +19,23 @@ use crate::store::NotificationRow;
 struct Envelope<'a> {
     #[serde(borrow)]
     value: Vec<&'a RawValue>,
-    /// Only its shape is checked for now (an array of strings); the JWTs in it are verified with rich
-    /// notifications.
     #[serde(rename = "validationTokens", default)]
-    #[allow(dead_code)]
     validation_tokens: Option<Vec<String>>,
 }
 
+pub struct Batch<'a> {
+    pub items: Vec<&'a RawValue>,
+    /// The batch carried `validationTokens` (rich notifications).
+    pub has_tokens: bool,
+}
+
 /// Why a body is not a notification batch at all (answered 400).
-pub fn parse(body: &[u8]) -> Result<Vec<&RawValue>, String> {
+pub fn parse(body: &[u8]) -> Result<Batch<'_>, String> {
     match serde_json::from_slice::<Envelope>(body) {
-        Ok(envelope) => Ok(envelope.value),
+        Ok(envelope) => Ok(Batch {
+            items: envelope.value,
+            has_tokens: envelope.validation_tokens.is_some(),
+        }),
         // Only on the error path: find out whether it is broken JSON or just the wrong shape.
         Err(shape_error) => Err(match serde_json::from_slice::<Value>(body) {
             Err(error) => format!("The body is not valid JSON ({error})."),
@@ -86,7 +92,12 @@ pub fn read<'a>(raw_items: &[&'a RawValue]) -> Result<Vec<Item<'a>>, String> {
 }
 
 fn read_item<'a>(raw: &'a RawValue) -> Result<Item<'a>, String> {
-    if let Ok(view) = serde_json::from_str::<ItemView>(raw.get()) {
+    // serde would read a JSON array into the struct by position; only an object is a notification.
+    let is_object = raw.get().starts_with('{');
+    if let Some(view) = is_object
+        .then(|| serde_json::from_str::<ItemView>(raw.get()).ok())
+        .flatten()
+    {
         let problem = view
             .resource_data
             .filter(|data| !data.get().starts_with('{') && data.get() != "null")
@@ -152,6 +163,8 @@ fn type_problem(fields: &Map<String, Value>) -> Option<String> {
 
 pub struct Context<'a> {
     pub request_id: &'a str,
+    /// Whether the batch carried validation tokens.
+    pub has_tokens: bool,
     pub received_at: i64,
     /// The body the items were read from; an item is stored as its place in the body.
     pub body: &'a [u8],
@@ -176,7 +189,11 @@ fn judge_item(
 ) -> NotificationRow {
     let view = &item.view;
     let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
-    let reason = item.problem.clone().or_else(|| shape_problem(view)).or_else(|| {
+    // Until validation tokens are verified, nothing in a batch that carries them can be vouched for.
+    let unverified = cx.has_tokens.then(|| {
+        "Validation tokens are not verified yet (rich notifications arrive in a later version), so the item is not trusted.".to_owned()
+    });
+    let reason = item.problem.clone().or_else(|| shape_problem(view)).or(unverified).or_else(|| {
         let subscription = view.subscription_id.as_deref().unwrap_or_default();
         match snapshot.check(subscription, view.client_state.as_deref()) {
             ClientStateCheck::Matches => None,
@@ -220,7 +237,7 @@ fn judge_item(
         reason,
         dedupe_key: dedupe_key(text),
         decrypted: None,
-        tokens_valid: None,
+        tokens_valid: cx.has_tokens.then_some(false),
         item_offset: offset as u32,
         item_length: text.len() as u32,
     }

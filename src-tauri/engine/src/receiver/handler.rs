@@ -148,11 +148,11 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
     };
     row.body_size = bytes.len() as u64;
     row.body = bytes.clone();
-    let raw_items = match batch::parse(&bytes) {
-        Ok(raw_items) => raw_items,
+    let parsed = match batch::parse(&bytes) {
+        Ok(parsed) => parsed,
         Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
     };
-    let items = match batch::read(&raw_items) {
+    let items = match batch::read(&parsed.items) {
         Ok(items) => items,
         Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
     };
@@ -162,6 +162,7 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         .await;
     let context = batch::Context {
         request_id: &row.id,
+        has_tokens: parsed.has_tokens,
         received_at: row.received_at,
         body: &bytes,
     };

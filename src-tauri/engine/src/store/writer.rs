@@ -203,7 +203,8 @@ async fn commit_group(
     }
 }
 
-/// One transaction: the multi-row INSERTs, subscriptions and pending latencies.
+/// One transaction. The INSERTs and the latency update go to SQLite as one multi-statement string: each
+/// statement sent separately would cost a round trip to sqlx's connection thread.
 async fn write(
     conn: &mut SqliteConnection,
     requests: &[RequestRow],
@@ -213,23 +214,26 @@ async fn write(
     latencies: &[(String, i64)],
 ) -> Result<(), StoreError> {
     let mut tx = conn.begin().await?;
-    insert_requests(&mut tx, requests).await?;
-    insert_notifications(&mut tx, notifications, duplicates).await?;
+    let mut query = QueryBuilder::<Sqlite>::new("");
+    let statements = push_requests(&mut query, requests)
+        + push_notifications(&mut query, notifications, duplicates)
+        + push_latencies(&mut query, latencies);
+    if statements > 0 {
+        query.build().execute(&mut *tx).await?;
+    }
     for (subscription, _) in subscriptions {
         upsert_subscription(&mut tx, subscription).await?;
     }
-    update_latencies(&mut tx, latencies).await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn insert_requests(
-    conn: &mut SqliteConnection,
-    rows: &[RequestRow],
-) -> Result<(), StoreError> {
+/// Appends the multi-row INSERTs for `rows`; returns how many statements it added.
+fn push_requests<'a>(query: &mut QueryBuilder<'a, Sqlite>, rows: &'a [RequestRow]) -> usize {
     const COLUMNS: usize = 13;
+    let mut statements = 0;
     for chunk in rows.chunks(MAX_PARAMS / COLUMNS) {
-        let mut query = QueryBuilder::<Sqlite>::new(
+        query.push(
             "INSERT OR IGNORE INTO requests (id, received_at, method, path, query, headers, body, body_size, \
              body_truncated, kind, status, response, latency_us) ",
         );
@@ -248,20 +252,22 @@ async fn insert_requests(
                 .push_bind(&request.response)
                 .push_bind(request.latency_us);
         });
-        query.build().execute(&mut *conn).await?;
+        query.push("; ");
+        statements += 1;
     }
-    Ok(())
+    statements
 }
 
-async fn insert_notifications(
-    conn: &mut SqliteConnection,
-    rows: &[NotificationRow],
-    duplicates: &[bool],
-) -> Result<(), StoreError> {
+fn push_notifications<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    rows: &'a [NotificationRow],
+    duplicates: &'a [bool],
+) -> usize {
     const COLUMNS: usize = 20;
     let size = MAX_PARAMS / COLUMNS;
+    let mut statements = 0;
     for (chunk, flags) in rows.chunks(size).zip(duplicates.chunks(size)) {
-        let mut query = QueryBuilder::<Sqlite>::new(
+        query.push(
             "INSERT INTO notifications (id, request_id, position, received_at, notification_id, subscription_id, \
              subscription_expiration, change_type, lifecycle_event, resource, resource_data, tenant_id, verdict, \
              reason, duplicate, dedupe_key, decrypted, tokens_valid, item_offset, item_length) ",
@@ -288,9 +294,26 @@ async fn insert_notifications(
                 .push_bind(i64::from(note.item_offset))
                 .push_bind(i64::from(note.item_length));
         });
-        query.build().execute(&mut *conn).await?;
+        query.push("; ");
+        statements += 1;
     }
-    Ok(())
+    statements
+}
+
+fn push_latencies<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    latencies: &'a [(String, i64)],
+) -> usize {
+    let mut statements = 0;
+    for chunk in latencies.chunks(MAX_PARAMS / 2) {
+        query.push("UPDATE requests SET latency_us = timing.column2 FROM (");
+        query.push_values(chunk, |mut row, (id, micros)| {
+            row.push_bind(id).push_bind(*micros);
+        });
+        query.push(") AS timing WHERE requests.id = timing.column1; ");
+        statements += 1;
+    }
+    statements
 }
 
 async fn upsert_subscription(
@@ -327,29 +350,15 @@ async fn upsert_subscription(
     Ok(())
 }
 
-async fn update_latencies(
-    conn: &mut SqliteConnection,
-    latencies: &[(String, i64)],
-) -> Result<(), StoreError> {
-    for chunk in latencies.chunks(MAX_PARAMS / 2) {
-        let mut query =
-            QueryBuilder::<Sqlite>::new("UPDATE requests SET latency_us = timing.column2 FROM (");
-        query.push_values(chunk, |mut row, (id, micros)| {
-            row.push_bind(id).push_bind(*micros);
-        });
-        query.push(") AS timing WHERE requests.id = timing.column1");
-        query.build().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 async fn flush_latencies(conn: &mut SqliteConnection, latencies: &mut Vec<(String, i64)>) {
     if latencies.is_empty() {
         return;
     }
     let result = async {
         let mut tx = conn.begin().await?;
-        update_latencies(&mut tx, latencies).await?;
+        let mut query = QueryBuilder::<Sqlite>::new("");
+        push_latencies(&mut query, latencies);
+        query.build().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     }
