@@ -12,8 +12,15 @@ CREATE TABLE requests (
     kind TEXT NOT NULL,
     status INTEGER NOT NULL,
     response TEXT NOT NULL,
-    latency_us INTEGER                -- filled after the commit it waited for
+    latency_us INTEGER                -- known at once for requests answered without a commit
 );
+
+-- Latencies of requests that waited for their commit, known only after it; kept apart so recording one
+-- does not rewrite the request row and its body.
+CREATE TABLE request_latencies (
+    request_id TEXT PRIMARY KEY,
+    latency_us INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- Every item of every notification batch, accepted or rejected.
 CREATE TABLE notifications (

@@ -187,7 +187,8 @@ impl Store {
     pub async fn requests(&self, q: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {
         let mut query = QueryBuilder::<Sqlite>::new(
             "SELECT id, received_at, method, path, query, headers, body, body_size, body_truncated, kind, status, \
-             response, latency_us FROM requests WHERE 1 = 1",
+             response, coalesce(r.latency_us, l.latency_us) AS latency_us FROM requests r \
+             LEFT JOIN request_latencies l ON l.request_id = r.id WHERE 1 = 1",
         );
         if let Some(before) = &q.before {
             query.push(" AND id < ").push_bind(before.clone());

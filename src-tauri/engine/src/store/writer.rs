@@ -21,8 +21,11 @@ use crate::model::Subscription;
 const MAX_PARAMS: usize = 30_000;
 /// Upper bound on the jobs folded into one transaction, so a flood cannot make a commit unbounded.
 const MAX_GROUP_JOBS: usize = 4_096;
-/// Requests kept across a failed commit so the inspector still shows them once the store recovers.
-const MAX_CARRIED: usize = 10_000;
+/// Requests kept across a failed commit so the inspector still shows them once the store recovers:
+/// bounded in bytes, and given up after a few tries so one row that can never be written cannot block
+/// the deliveries behind it.
+const MAX_CARRIED_BYTES: usize = 64 * 1024 * 1024;
+const MAX_CARRY_ATTEMPTS: u8 = 3;
 /// How long measured latencies wait for the next group before they get a transaction of their own.
 const LATENCY_FLUSH_DELAY: Duration = Duration::from_millis(200);
 
@@ -51,7 +54,7 @@ pub(crate) async fn run(
     mut seen: Seen,
     bus: Bus,
 ) {
-    let mut carried: Vec<RequestRow> = Vec::new();
+    let mut carried = Carried::default();
     let mut latencies: Vec<(String, i64)> = Vec::new();
     loop {
         let first = if latencies.is_empty() {
@@ -107,16 +110,60 @@ pub(crate) async fn run(
     let _ = conn.close().await;
 }
 
+/// Requests refused with 503 while the store could not write, waiting to be recorded.
+#[derive(Default)]
+pub(crate) struct Carried {
+    rows: Vec<RequestRow>,
+    attempts: Vec<u8>,
+    bytes: usize,
+}
+
+impl Carried {
+    fn keep(&mut self, row: RequestRow, attempts: u8) {
+        if attempts >= MAX_CARRY_ATTEMPTS || self.bytes + row.body.len() > MAX_CARRIED_BYTES {
+            tracing::warn!(request = %row.id, "gave up recording a request the store could not write");
+            return;
+        }
+        self.bytes += row.body.len();
+        self.rows.push(row);
+        self.attempts.push(attempts);
+    }
+
+    /// Records the carried requests in a transaction of their own, before the next group.
+    async fn retry(&mut self, conn: &mut SqliteConnection, bus: &Bus) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let attempts = std::mem::take(&mut self.attempts);
+        self.bytes = 0;
+        match write(conn, &rows, &[], &[], &[], &[]).await {
+            Ok(()) => {
+                if bus.has_subscribers() {
+                    let recorded: Arc<[_]> = rows.iter().map(RequestRow::to_record).collect();
+                    bus.publish(Event::RequestsRecorded { requests: recorded });
+                }
+            }
+            Err(_) => {
+                for (row, tries) in rows.into_iter().zip(attempts) {
+                    self.keep(row, tries + 1);
+                }
+            }
+        }
+    }
+}
+
 async fn commit_group(
     conn: &mut SqliteConnection,
     records: Vec<Job>,
     subscriptions: Vec<(Box<Subscription>, Ack)>,
-    carried: &mut Vec<RequestRow>,
+    carried: &mut Carried,
     latencies: &mut Vec<(String, i64)>,
     seen: &mut Seen,
     bus: &Bus,
 ) {
-    let mut requests: Vec<RequestRow> = std::mem::take(carried);
+    carried.retry(conn, bus).await;
+    let mut requests: Vec<RequestRow> = Vec::new();
     let mut notifications: Vec<NotificationRow> = Vec::new();
     let mut waiting: Vec<(usize, Instant, Ack)> = Vec::new();
     for job in records {
@@ -194,9 +241,7 @@ async fn commit_group(
                     request.response = super::UNAVAILABLE_MESSAGE.to_owned();
                     request.latency_us = None;
                 }
-                if carried.len() < MAX_CARRIED {
-                    carried.push(request);
-                }
+                carried.keep(request, 1);
             }
             bus.publish(Event::StoreFailed { message });
         }
@@ -306,11 +351,12 @@ fn push_latencies<'a>(
 ) -> usize {
     let mut statements = 0;
     for chunk in latencies.chunks(MAX_PARAMS / 2) {
-        query.push("UPDATE requests SET latency_us = timing.column2 FROM (");
+        // A table of its own: updating the request row would rewrite it, body and all.
+        query.push("INSERT OR REPLACE INTO request_latencies (request_id, latency_us) ");
         query.push_values(chunk, |mut row, (id, micros)| {
             row.push_bind(id).push_bind(*micros);
         });
-        query.push(") AS timing WHERE requests.id = timing.column1; ");
+        query.push("; ");
         statements += 1;
     }
     statements
