@@ -7,6 +7,7 @@ scripts/setup.sh
 
 echo "== UI: build and unit tests"
 npm run build --prefix ui
+npm run check --prefix ui
 npm test --prefix ui
 
 echo "== Rust: formatting"

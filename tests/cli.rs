@@ -126,6 +126,11 @@ async fn listen_and_the_lists_share_one_data_directory() {
     }
     assert_eq!(requests[0]["kind"], "notifications");
     assert_eq!(requests[0]["status"], 202);
+    let latency = requests
+        .iter()
+        .find_map(|r| r["latencyMs"].as_f64())
+        .expect("latencies are recorded");
+    assert!(latency > 0.0, "{latency}");
 
     let (_, text, _) = hookscope(dir.path(), &["notifications", "--limit", "1"]);
     assert!(
@@ -139,6 +144,29 @@ async fn listen_and_the_lists_share_one_data_directory() {
         !dir.path().join("receiver.json").exists(),
         "a stopped receiver withdraws its announcement"
     );
+}
+
+#[test]
+fn a_second_receiver_does_not_hide_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Listener::spawn(dir.path(), &[]);
+    let announced = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join("receiver.json")).unwrap()).unwrap()
+    };
+    let second = Listener::spawn(dir.path(), &[]);
+    assert_eq!(
+        announced()["localUrl"],
+        first.first["localUrl"],
+        "the running receiver stays the announced one"
+    );
+    assert!(second.stop().success());
+    assert_eq!(
+        announced()["localUrl"],
+        first.first["localUrl"],
+        "stopping the second leaves the first announced"
+    );
+    assert!(first.stop().success());
+    assert!(!dir.path().join("receiver.json").exists());
 }
 
 #[test]

@@ -42,25 +42,24 @@ pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
     let printer = std::thread::spawn(move || print_all(queue, args.json));
     let stop = stop_signal();
     tokio::pin!(stop);
-    let mut lagged = 0u64;
+    let mut queue = PrintQueue { lines, lagged: 0 };
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            event = events.recv() => {
-                let item = match event {
-                    Ok(event) => Printable::Event(event),
-                    Err(RecvError::Lagged(missed)) => Printable::Lagged(missed),
-                    Err(RecvError::Closed) => break,
-                };
-                if lines.try_send(item).is_err() {
-                    lagged += 1;
-                } else if lagged > 0 && lines.try_send(Printable::Lagged(std::mem::take(&mut lagged))).is_err() {
-                    lagged += 1;
-                }
-            }
+            event = events.recv() => match event {
+                Ok(event) => queue.offer(Printable::Event(event)),
+                Err(RecvError::Lagged(missed)) => queue.lagged += missed,
+                Err(RecvError::Closed) => break,
+            },
         }
     }
     listening.stop().await;
+    // Requests in flight at the stop were committed by now; show what they stored.
+    while let Ok(event) = events.try_recv() {
+        queue.offer(Printable::Event(event));
+    }
+    queue.offer_lagged();
+    let PrintQueue { lines, .. } = queue;
     // Let the printer show what was already queued, but never hang on a stdout nobody reads.
     drop(lines);
     let (done, finished) = tokio::sync::oneshot::channel();
@@ -70,6 +69,34 @@ pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
     });
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), finished).await;
     Ok(())
+}
+
+/// The hand-off to the printer thread; what does not fit is counted, never waited for.
+struct PrintQueue {
+    lines: std::sync::mpsc::SyncSender<Printable>,
+    /// Notifications (or other events) not printed since the last report.
+    lagged: u64,
+}
+
+impl PrintQueue {
+    fn offer(&mut self, item: Printable) {
+        self.offer_lagged();
+        let weight = match &item {
+            Printable::Event(Event::NotificationsStored { notifications }) => {
+                notifications.len() as u64
+            }
+            _ => 1,
+        };
+        if self.lines.try_send(item).is_err() {
+            self.lagged += weight;
+        }
+    }
+
+    fn offer_lagged(&mut self) {
+        if self.lagged > 0 && self.lines.try_send(Printable::Lagged(self.lagged)).is_ok() {
+            self.lagged = 0;
+        }
+    }
 }
 
 enum Printable {

@@ -155,7 +155,11 @@ pub fn run(global: &Global, command: Command) -> i32 {
         }
     };
     let result = runtime.block_on(async {
-        let engine = Engine::open(engine_config(global)?).await?;
+        let config = engine_config(global)?;
+        let engine = match command {
+            Command::Listen(_) => Engine::open(config).await?,
+            Command::Notifications(_) | Command::Requests(_) => Engine::open_reader(config).await?,
+        };
         let outcome = match command {
             Command::Listen(args) => listen::run(&engine, args).await,
             Command::Notifications(args) => lists::notifications(&engine, args).await,

@@ -30,7 +30,8 @@ pub struct Announcement {
 /// A running receiver that withdraws its announcement when stopped.
 pub struct Listening {
     receiver: RunningReceiver,
-    announcement: PathBuf,
+    /// Where this receiver announced itself; None when another live process holds the announcement.
+    announcement: Option<PathBuf>,
 }
 
 impl Listening {
@@ -40,13 +41,24 @@ impl Listening {
 
     pub async fn stop(self) {
         self.receiver.stop().await;
-        let ours = std::fs::read(&self.announcement)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Announcement>(&bytes).ok())
-            .is_some_and(|a| a.pid == std::process::id());
-        if ours {
-            let _ = std::fs::remove_file(&self.announcement);
+        if let Some(path) = &self.announcement {
+            if read_announcement(path).is_some_and(|a| a.pid == std::process::id()) {
+                let _ = std::fs::remove_file(path);
+            }
         }
+    }
+}
+
+fn read_announcement(path: &std::path::Path) -> Option<Announcement> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// Whether a process with this id runs (a crashed receiver leaves its announcement behind).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
     }
 }
 
@@ -54,6 +66,13 @@ impl Engine {
     pub async fn open(config: EngineConfig) -> anyhow::Result<Engine> {
         let bus = Bus::new();
         let store = Store::open(&config, bus.clone()).await?;
+        Ok(Engine { config, store, bus })
+    }
+
+    /// Opens the data directory for reading only: cheap, for commands that only list.
+    pub async fn open_reader(config: EngineConfig) -> anyhow::Result<Engine> {
+        let bus = Bus::new();
+        let store = Store::open_reader(&config).await?;
         Ok(Engine { config, store, bus })
     }
 
@@ -69,10 +88,19 @@ impl Engine {
         self.bus.subscribe()
     }
 
-    /// Starts the receiver and announces its URLs in the data directory.
+    /// Starts the receiver and announces its URLs in the data directory, unless another live process
+    /// (say, `hookscope listen` beside the app) already announced its own: that one stays findable.
     pub async fn listen(&self, options: &ReceiverOptions) -> anyhow::Result<Listening> {
         let receiver = receiver::start(self.store.clone(), self.bus.clone(), options).await?;
         let announcement = self.config.announcement_path();
+        if read_announcement(&announcement)
+            .is_some_and(|a| a.pid != std::process::id() && process_alive(a.pid))
+        {
+            return Ok(Listening {
+                receiver,
+                announcement: None,
+            });
+        }
         let body = serde_json::to_vec_pretty(&Announcement {
             pid: std::process::id(),
             urls: receiver.urls.clone(),
@@ -88,14 +116,13 @@ impl Engine {
             })?;
         Ok(Listening {
             receiver,
-            announcement,
+            announcement: Some(announcement),
         })
     }
 
-    /// The receiver another process (or this one) announced, if any.
+    /// The receiver another process (or this one) announced, if it still runs.
     pub fn announced_receiver(&self) -> Option<Announcement> {
-        let bytes = std::fs::read(self.config.announcement_path()).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        read_announcement(&self.config.announcement_path()).filter(|a| process_alive(a.pid))
     }
 
     pub async fn notifications(

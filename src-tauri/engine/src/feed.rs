@@ -8,7 +8,7 @@ use tokio::sync::{broadcast, mpsc};
 use ts_rs::TS;
 
 use crate::bus::Event;
-use crate::model::{Notification, RequestRecord};
+use crate::model::Notification;
 
 #[derive(Debug, Clone, Default, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -16,15 +16,13 @@ use crate::model::{Notification, RequestRecord};
 pub struct FeedBatch {
     /// Newly stored notifications, oldest first.
     pub notifications: Vec<Notification>,
-    /// Newly recorded requests, oldest first.
-    pub requests: Vec<RequestRecord>,
     /// Events the feed could not keep up with; the UI should reload its page from the store.
     pub missed: u64,
 }
 
 impl FeedBatch {
     fn is_empty(&self) -> bool {
-        self.notifications.is_empty() && self.requests.is_empty() && self.missed == 0
+        self.notifications.is_empty() && self.missed == 0
     }
 
     fn absorb(&mut self, event: Event) {
@@ -32,8 +30,11 @@ impl FeedBatch {
             Event::NotificationsStored { notifications } => {
                 self.notifications.extend(notifications.iter().cloned())
             }
-            Event::RequestsRecorded { requests } => self.requests.extend(requests.iter().cloned()),
-            Event::Handshake { .. } | Event::StoreFailed { .. } => {}
+            // Request records carry whole bodies; the feed shows notifications and leaves requests to
+            // the inspector, which reads them from the store when asked.
+            Event::RequestsRecorded { .. }
+            | Event::Handshake { .. }
+            | Event::StoreFailed { .. } => {}
         }
     }
 }

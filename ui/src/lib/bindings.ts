@@ -85,10 +85,6 @@ export type FeedBatch = {
  */
 notifications: Array<Notification>, 
 /**
- * Newly recorded requests, oldest first.
- */
-requests: Array<RequestRecord>, 
-/**
  * Events the feed could not keep up with; the UI should reload its page from the store.
  */
 missed: number, };

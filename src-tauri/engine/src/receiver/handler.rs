@@ -38,7 +38,7 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         received_at: now_micros(),
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
+        query: capture::query(parts.uri.query()),
         headers: capture::headers(&parts.headers),
         body: Bytes::new(),
         body_size: declared.unwrap_or(0),

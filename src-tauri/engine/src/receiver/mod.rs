@@ -23,6 +23,9 @@ use verdicts::SubscriptionBook;
 pub const NOTIFICATIONS_PATH: &str = "/notifications";
 pub const LIFECYCLE_PATH: &str = "/lifecycle";
 
+/// How long a stop waits for requests in flight.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Where the receiver can be reached, locally and (when published) from outside.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -86,12 +89,18 @@ pub struct RunningReceiver {
 }
 
 impl RunningReceiver {
-    /// Stops accepting connections and lets requests in flight finish (their commits included).
+    /// Stops accepting connections and lets requests in flight finish (their commits included), for at
+    /// most a few seconds: a client trickling a slow upload must not keep Hookscope from exiting.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        let _ = (&mut self.task).await;
+        if tokio::time::timeout(STOP_GRACE, &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
     }
 }
 

@@ -74,7 +74,17 @@ async fn checkpoint_regularly(pool: SqlitePool) {
 }
 
 impl Store {
+    /// Opens the store for reading only (the list commands): no writer task, no dedupe window, no
+    /// checkpoints; writes through it fail with `Closed`.
+    pub async fn open_reader(config: &EngineConfig) -> anyhow::Result<Store> {
+        Self::open_with(config, Bus::new(), false).await
+    }
+
     pub async fn open(config: &EngineConfig, bus: Bus) -> anyhow::Result<Store> {
+        Self::open_with(config, bus, true).await
+    }
+
+    async fn open_with(config: &EngineConfig, bus: Bus, writable: bool) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&config.data_dir).map_err(|error| {
             anyhow::anyhow!(
                 "Cannot create the data directory {}: {error}.",
@@ -113,10 +123,19 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
+        let (jobs, queue) = mpsc::channel(65_536);
+        if !writable {
+            drop(queue);
+            let _ = writer_conn.close().await;
+            return Ok(Store {
+                pool,
+                jobs,
+                writer: Arc::new(Mutex::new(None)),
+            });
+        }
         let seen = dedupe::Seen::load(&mut writer_conn, dedupe::CAPACITY)
             .await
             .map_err(|error| anyhow::anyhow!("Cannot read recent notifications: {error}."))?;
-        let (jobs, queue) = mpsc::channel(65_536);
         let handle = tokio::spawn(writer::run(writer_conn, queue, seen, bus));
         tokio::spawn(checkpoint_regularly(pool.clone()));
         Ok(Store {
