@@ -18,6 +18,7 @@ pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
         public_url: args.public_url,
         body_limit: args.body_limit,
     };
+    let stop = stop_signal()?;
     let mut events = engine.events();
     let listening = engine.listen(&options).await?;
     let urls = listening.urls().clone();
@@ -40,7 +41,6 @@ pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
     // signal or the receiver. Events that do not fit in its queue are counted and reported as lagged.
     let (lines, queue) = std::sync::mpsc::sync_channel::<Printable>(4096);
     let printer = std::thread::spawn(move || print_all(queue, args.json));
-    let stop = stop_signal();
     tokio::pin!(stop);
     let mut queue = PrintQueue { lines, lagged: 0 };
     loop {
@@ -191,18 +191,25 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
     out.flush()
 }
 
-async fn stop_signal() {
+/// Installs the Ctrl-C and SIGTERM handlers now (before `listening` is printed, so a signal sent right
+/// after it cannot kill the process unflushed) and returns a future that resolves on either.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
