@@ -28,14 +28,11 @@ CREATE TABLE notifications (
     request_id TEXT NOT NULL REFERENCES requests(id),
     position INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
-    notification_id TEXT,
+    -- What lists filter on; the rest of the item (Graph's id, resource, resourceData, tenantId, expiry) is
+    -- read from the item itself: storing it again doubled the bytes written per notification.
     subscription_id TEXT,
-    subscription_expiration TEXT,
     change_type TEXT,
     lifecycle_event TEXT,
-    resource TEXT,
-    resource_data TEXT,
-    tenant_id TEXT,
     verdict TEXT NOT NULL,
     reason TEXT,
     duplicate INTEGER NOT NULL,

@@ -3,7 +3,9 @@
 
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-use super::rows::{body_fields, micros_to_millis, parse_json};
+use std::collections::HashMap;
+
+use super::rows::{body_fields, micros_to_millis, NotificationRow};
 use super::Store;
 use crate::clock::rfc3339_millis;
 use crate::model::{
@@ -31,42 +33,38 @@ struct NotificationColumns {
     request_id: String,
     position: i64,
     received_at: i64,
-    notification_id: Option<String>,
     subscription_id: Option<String>,
-    subscription_expiration: Option<String>,
     change_type: Option<String>,
     lifecycle_event: Option<String>,
-    resource: Option<String>,
-    resource_data: Option<String>,
-    tenant_id: Option<String>,
     verdict: String,
     reason: Option<String>,
     duplicate: bool,
     decrypted: Option<String>,
     tokens_valid: Option<bool>,
+    item_offset: i64,
+    item_length: i64,
 }
 
-impl From<NotificationColumns> for Notification {
-    fn from(c: NotificationColumns) -> Self {
-        Notification {
-            id: c.id,
-            notification_id: c.notification_id,
-            received_at: rfc3339_millis(c.received_at),
-            subscription_id: c.subscription_id,
-            subscription_expiration_date_time: c.subscription_expiration,
-            change_type: c.change_type,
-            lifecycle_event: c.lifecycle_event,
-            resource: c.resource,
-            resource_data: parse_json(c.resource_data.as_deref()),
-            tenant_id: c.tenant_id,
-            verdict: Verdict::parse(&c.verdict),
-            reason: c.reason,
-            duplicate: c.duplicate,
-            decrypted: parse_json(c.decrypted.as_deref()),
-            tokens_valid: c.tokens_valid,
-            request_id: c.request_id,
-            position: c.position as u32,
-        }
+impl NotificationColumns {
+    /// `body` is the body of the request the item came in; the item is a slice of it.
+    fn into_notification(self, body: &[u8]) -> Notification {
+        let row = NotificationRow {
+            id: self.id,
+            request_id: self.request_id,
+            position: self.position as u32,
+            received_at: self.received_at,
+            subscription_id: self.subscription_id,
+            change_type: self.change_type,
+            lifecycle_event: self.lifecycle_event,
+            verdict: Verdict::parse(&self.verdict),
+            reason: self.reason,
+            dedupe_key: [0; 16],
+            decrypted: self.decrypted,
+            tokens_valid: self.tokens_valid,
+            item_offset: self.item_offset as u32,
+            item_length: self.item_length as u32,
+        };
+        row.to_notification(self.duplicate, body)
     }
 }
 
@@ -163,9 +161,8 @@ fn push_limit(query: &mut QueryBuilder<'_, Sqlite>, limit: u32) {
 impl Store {
     pub async fn notifications(&self, q: &NotificationQuery) -> anyhow::Result<Page<Notification>> {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT id, request_id, position, received_at, notification_id, subscription_id, subscription_expiration, \
-             change_type, lifecycle_event, resource, resource_data, tenant_id, verdict, reason, duplicate, decrypted, \
-             tokens_valid FROM notifications WHERE 1 = 1",
+            "SELECT id, request_id, position, received_at, subscription_id, change_type, lifecycle_event, verdict, \
+             reason, duplicate, decrypted, tokens_valid, item_offset, item_length FROM notifications WHERE 1 = 1",
         );
         if let Some(before) = &q.before {
             query.push(" AND id < ").push_bind(before.clone());
@@ -177,11 +174,34 @@ impl Store {
         }
         push_limit(&mut query, q.limit);
         let rows: Vec<NotificationColumns> = query.build_query_as().fetch_all(self.pool()).await?;
-        Ok(page(
-            rows.into_iter().map(Notification::from).collect(),
-            q.limit,
-            |n| &n.id,
-        ))
+        // A page's items usually share a few requests: read each body once and slice the items out.
+        let mut bodies: HashMap<String, Vec<u8>> = HashMap::new();
+        let mut wanted: Vec<&str> = rows.iter().map(|r| r.request_id.as_str()).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(500) {
+            let mut fetch =
+                QueryBuilder::<Sqlite>::new("SELECT id, body FROM requests WHERE id IN (");
+            let mut list = fetch.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            fetch.push(")");
+            let found: Vec<(String, Vec<u8>)> =
+                fetch.build_query_as().fetch_all(self.pool()).await?;
+            bodies.extend(found);
+        }
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let body = bodies
+                    .get(&row.request_id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                row.into_notification(body)
+            })
+            .collect();
+        Ok(page(items, q.limit, |n| &n.id))
     }
 
     pub async fn requests(&self, q: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {

@@ -72,15 +72,9 @@ pub struct NotificationRow {
     pub request_id: String,
     pub position: u32,
     pub received_at: i64,
-    pub notification_id: Option<String>,
     pub subscription_id: Option<String>,
-    pub subscription_expiration: Option<String>,
     pub change_type: Option<String>,
     pub lifecycle_event: Option<String>,
-    pub resource: Option<String>,
-    /// The `resourceData` object as JSON text, as it stood in the item.
-    pub resource_data: Option<String>,
-    pub tenant_id: Option<String>,
     pub verdict: Verdict,
     pub reason: Option<String>,
     pub dedupe_key: [u8; 16],
@@ -93,18 +87,24 @@ pub struct NotificationRow {
 }
 
 impl NotificationRow {
-    pub fn to_notification(&self, duplicate: bool) -> Notification {
+    /// The public record; the descriptive fields are read from the item (`body` is its request's body).
+    pub fn to_notification(&self, duplicate: bool, body: &[u8]) -> Notification {
+        let start = self.item_offset as usize;
+        let item = body
+            .get(start..start + self.item_length as usize)
+            .unwrap_or_default();
+        let fields = ItemFields::read(item);
         Notification {
             id: self.id.clone(),
-            notification_id: self.notification_id.clone(),
+            notification_id: fields.id,
             received_at: rfc3339_millis(self.received_at),
             subscription_id: self.subscription_id.clone(),
-            subscription_expiration_date_time: self.subscription_expiration.clone(),
+            subscription_expiration_date_time: fields.subscription_expiration_date_time,
             change_type: self.change_type.clone(),
             lifecycle_event: self.lifecycle_event.clone(),
-            resource: self.resource.clone(),
-            resource_data: parse_json(self.resource_data.as_deref()),
-            tenant_id: self.tenant_id.clone(),
+            resource: fields.resource,
+            resource_data: fields.resource_data.filter(serde_json::Value::is_object),
+            tenant_id: fields.tenant_id,
             verdict: self.verdict,
             reason: self.reason.clone(),
             duplicate,
@@ -112,6 +112,41 @@ impl NotificationRow {
             tokens_valid: self.tokens_valid,
             request_id: self.request_id.clone(),
             position: self.position,
+        }
+    }
+}
+
+/// The fields of an item that are shown but never filtered on: not stored as columns (half of each
+/// row's bytes), read back from the item itself when a record is built.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFields {
+    pub id: Option<String>,
+    pub subscription_expiration_date_time: Option<String>,
+    pub resource: Option<String>,
+    pub resource_data: Option<serde_json::Value>,
+    pub tenant_id: Option<String>,
+}
+
+impl ItemFields {
+    /// Lenient: a field of the wrong type (the item was rejected for it) reads as absent.
+    pub fn read(item: &[u8]) -> ItemFields {
+        if let Ok(fields) = serde_json::from_slice::<ItemFields>(item) {
+            return fields;
+        }
+        let value: serde_json::Value = serde_json::from_slice(item).unwrap_or_default();
+        let text = |name: &str| {
+            value
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        ItemFields {
+            id: text("id"),
+            subscription_expiration_date_time: text("subscriptionExpirationDateTime"),
+            resource: text("resource"),
+            resource_data: value.get("resourceData").filter(|d| d.is_object()).cloned(),
+            tenant_id: text("tenantId"),
         }
     }
 }

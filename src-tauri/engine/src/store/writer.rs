@@ -210,10 +210,22 @@ async fn commit_group(
             // Building the public records copies every body; skip it when nobody is watching.
             let watched = bus.has_subscribers();
             if watched && !notifications.is_empty() {
+                let bodies: std::collections::HashMap<&str, &[u8]> = requests
+                    .iter()
+                    .map(|r| (r.id.as_str(), &r.body[..]))
+                    .collect();
                 let stored: Arc<[_]> = notifications
                     .iter()
                     .zip(duplicates)
-                    .map(|(row, duplicate)| row.to_notification(duplicate))
+                    .map(|(row, duplicate)| {
+                        row.to_notification(
+                            duplicate,
+                            bodies
+                                .get(row.request_id.as_str())
+                                .copied()
+                                .unwrap_or_default(),
+                        )
+                    })
                     .collect();
                 bus.publish(Event::NotificationsStored {
                     notifications: stored,
@@ -310,28 +322,23 @@ fn push_notifications<'a>(
     rows: &'a [NotificationRow],
     duplicates: &'a [bool],
 ) -> usize {
-    const COLUMNS: usize = 20;
+    const COLUMNS: usize = 15;
     let size = MAX_PARAMS / COLUMNS;
     let mut statements = 0;
     for (chunk, flags) in rows.chunks(size).zip(duplicates.chunks(size)) {
         query.push(
-            "INSERT INTO notifications (id, request_id, position, received_at, notification_id, subscription_id, \
-             subscription_expiration, change_type, lifecycle_event, resource, resource_data, tenant_id, verdict, \
-             reason, duplicate, dedupe_key, decrypted, tokens_valid, item_offset, item_length) ",
+            "INSERT INTO notifications (id, request_id, position, received_at, subscription_id, change_type, \
+             lifecycle_event, verdict, reason, duplicate, dedupe_key, decrypted, tokens_valid, item_offset, \
+             item_length) ",
         );
         query.push_values(chunk.iter().zip(flags), |mut row, (note, duplicate)| {
             row.push_bind(&note.id)
                 .push_bind(&note.request_id)
                 .push_bind(i64::from(note.position))
                 .push_bind(note.received_at)
-                .push_bind(&note.notification_id)
                 .push_bind(&note.subscription_id)
-                .push_bind(&note.subscription_expiration)
                 .push_bind(&note.change_type)
                 .push_bind(&note.lifecycle_event)
-                .push_bind(&note.resource)
-                .push_bind(&note.resource_data)
-                .push_bind(&note.tenant_id)
                 .push_bind(note.verdict.as_str())
                 .push_bind(&note.reason)
                 .push_bind(*duplicate)
