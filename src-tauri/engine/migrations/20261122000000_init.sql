@@ -25,7 +25,7 @@ CREATE TABLE request_latencies (
 -- Every item of every notification batch, accepted or rejected.
 CREATE TABLE notifications (
     id TEXT PRIMARY KEY,
-    request_id TEXT NOT NULL REFERENCES requests(id),
+    request_id TEXT NOT NULL REFERENCES requests(id) DEFERRABLE INITIALLY DEFERRED, -- checked at commit
     position INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
     -- What lists filter on; the rest of the item (Graph's id, resource, resourceData, tenantId, expiry) is
