@@ -345,7 +345,7 @@ fn push_requests<'a>(query: &mut QueryBuilder<'a, Sqlite>, rows: &'a [RequestRow
                 .push_bind(&request.method)
                 .push_bind(&request.path)
                 .push_bind(&request.query)
-                .push_bind(serde_json::Value::Object(request.headers.clone()).to_string())
+                .push_bind(serde_json::to_string(&request.headers).unwrap_or_default())
                 .push_bind(&request.body[..])
                 .push_bind(request.body_size as i64)
                 .push_bind(request.body_truncated)
