@@ -5,33 +5,20 @@ use std::io::Write;
 
 use hookscope_engine::store::{NotificationQuery, RequestQuery};
 use hookscope_engine::Engine;
+use serde::Serialize;
 
 use super::output::{json_line, notification_text, request_text};
 use super::{NotificationsArgs, RequestsArgs};
 
 pub async fn notifications(engine: &Engine, args: NotificationsArgs) -> anyhow::Result<()> {
-    let page = engine
-        .notifications(&NotificationQuery {
-            limit: args.limit,
-            before: None,
-            subscription_id: args.subscription,
-        })
-        .await?;
-    let mut out = std::io::stdout().lock();
-    for note in &page.items {
-        if args.json {
-            json_line(&mut out, None, note)?;
-        } else {
-            writeln!(out, "{}", notification_text(note))?;
-        }
-    }
-    if !args.json && page.items.is_empty() {
-        writeln!(
-            out,
-            "No notifications yet. Start `hookscope listen` (or the app) and subscribe."
-        )?;
-    }
-    Ok(())
+    let query = NotificationQuery {
+        limit: args.limit,
+        before: None,
+        subscription_id: args.subscription,
+    };
+    let page = engine.notifications(&query).await?;
+    let empty = "No notifications yet. Start `hookscope listen` (or the app) and subscribe.";
+    print(&page.items, args.json, notification_text, empty)
 }
 
 pub async fn requests(engine: &Engine, args: RequestsArgs) -> anyhow::Result<()> {
@@ -41,19 +28,27 @@ pub async fn requests(engine: &Engine, args: RequestsArgs) -> anyhow::Result<()>
             before: None,
         })
         .await?;
+    let empty = "No requests yet. Start `hookscope listen` (or the app) and point Graph at it.";
+    print(&page.items, args.json, request_text, empty)
+}
+
+/// JSON Lines, or one text line per record with a hint when there are none.
+fn print<T: Serialize>(
+    items: &[T],
+    json: bool,
+    text: fn(&T) -> String,
+    empty: &str,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    for request in &page.items {
-        if args.json {
-            json_line(&mut out, None, request)?;
+    for item in items {
+        if json {
+            json_line(&mut out, None, item)?;
         } else {
-            writeln!(out, "{}", request_text(request))?;
+            writeln!(out, "{}", text(item))?;
         }
     }
-    if !args.json && page.items.is_empty() {
-        writeln!(
-            out,
-            "No requests yet. Start `hookscope listen` (or the app) and point Graph at it."
-        )?;
+    if !json && items.is_empty() {
+        writeln!(out, "{empty}")?;
     }
     Ok(())
 }

@@ -25,12 +25,6 @@ pub fn rfc3339_millis(micros: i64) -> String {
     }
 }
 
-/// Parses any RFC 3339 timestamp (Graph sends 0–7 fractional digits and `Z` or an offset).
-pub fn parse_rfc3339_micros(text: &str) -> Option<i64> {
-    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    Some((at.unix_timestamp_nanos() / 1_000) as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,14 +39,5 @@ mod tests {
             rfc3339_millis(1_700_000_000_000_000),
             "2023-11-14T22:13:20.000Z"
         );
-    }
-
-    #[test]
-    fn parses_graph_timestamp_variants() {
-        let a = parse_rfc3339_micros("2021-12-31T16:16:44.9907405+05:30")
-            .expect("7 digits and an offset");
-        let b = parse_rfc3339_micros("2021-12-31T10:46:44.990740Z").expect("Z form");
-        assert_eq!(a, b);
-        assert!(parse_rfc3339_micros("yesterday").is_none());
     }
 }

@@ -14,16 +14,6 @@ pub enum Durability {
     Normal,
 }
 
-impl Durability {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.to_ascii_lowercase().as_str() {
-            "full" => Some(Self::Full),
-            "normal" => Some(Self::Normal),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub data_dir: PathBuf,

@@ -120,11 +120,6 @@ impl Engine {
         })
     }
 
-    /// The receiver another process (or this one) announced, if it still runs.
-    pub fn announced_receiver(&self) -> Option<Announcement> {
-        read_announcement(&self.config.announcement_path()).filter(|a| process_alive(a.pid))
-    }
-
     pub async fn notifications(
         &self,
         query: &NotificationQuery,

@@ -93,6 +93,19 @@ async fn batches_of_1_to_100_items_are_stored_item_by_item_with_their_verdicts()
         .iter()
         .any(|r| r.contains("neither changeType nor lifecycleEvent")));
 
+    let held = h.engine.subscriptions().await.unwrap();
+    assert_eq!(
+        held.len(),
+        3,
+        "the subscriptions the verdicts were judged against"
+    );
+    let a = held
+        .iter()
+        .find(|s| s.id == "sub-a")
+        .expect("sub-a is held");
+    assert_eq!(a.client_state.as_deref(), Some("secret-a"));
+    assert!(a.auto_renew && a.lifecycle_notification_url.is_some());
+
     let only_a = h
         .engine
         .notifications(&NotificationQuery {

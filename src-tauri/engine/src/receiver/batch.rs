@@ -116,6 +116,7 @@ fn read_item<'a>(raw: &'a RawValue) -> Result<Item<'a>, String> {
             problem: Some("The item is not a JSON object.".to_owned()),
         });
     };
+    // The item is rejected whatever else it holds; keep only what its row stores as columns.
     let text = |name: &str| {
         fields
             .get(name)
@@ -123,15 +124,10 @@ fn read_item<'a>(raw: &'a RawValue) -> Result<Item<'a>, String> {
             .map(|s| Cow::Owned(s.to_owned()))
     };
     let view = ItemView {
-        id: text("id"),
         subscription_id: text("subscriptionId"),
-        subscription_expiration_date_time: text("subscriptionExpirationDateTime"),
         change_type: text("changeType"),
         lifecycle_event: text("lifecycleEvent"),
-        resource: text("resource"),
-        client_state: text("clientState"),
-        tenant_id: text("tenantId"),
-        resource_data: None,
+        ..ItemView::default()
     };
     let problem =
         Some(type_problem(fields).unwrap_or_else(|| "Wrong shape: a field repeats.".to_owned()));

@@ -207,11 +207,4 @@ impl Store {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
-
-    /// Checks the database answers a query at all (used by health checks and tests).
-    pub async fn ping(&self) -> anyhow::Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
-        Ok(())
-    }
 }

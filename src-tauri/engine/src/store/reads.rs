@@ -5,9 +5,8 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use std::collections::HashMap;
 
-use super::rows::{body_fields, micros_to_millis, NotificationRow};
+use super::rows::{NotificationRow, RequestRow};
 use super::Store;
-use crate::clock::rfc3339_millis;
 use crate::model::{
     Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict,
 };
@@ -85,24 +84,22 @@ struct RequestColumns {
     latency_us: Option<i64>,
 }
 
-impl From<RequestColumns> for RequestRecord {
+impl From<RequestColumns> for RequestRow {
     fn from(c: RequestColumns) -> Self {
-        let (body, body_base64) = body_fields(&c.body);
-        RequestRecord {
+        RequestRow {
             id: c.id,
-            received_at: rfc3339_millis(c.received_at),
+            received_at: c.received_at,
             method: c.method,
             path: c.path,
             query: c.query,
             headers: serde_json::from_str(&c.headers).unwrap_or_default(),
-            body,
-            body_base64,
+            body: c.body.into(),
             body_size: c.body_size as u64,
             body_truncated: c.body_truncated,
             kind: RequestKind::parse(&c.kind),
             status: c.status as u16,
             response: c.response,
-            latency_ms: c.latency_us.map(micros_to_millis),
+            latency_us: c.latency_us,
         }
     }
 }
@@ -216,7 +213,9 @@ impl Store {
         push_limit(&mut query, q.limit);
         let rows: Vec<RequestColumns> = query.build_query_as().fetch_all(self.pool()).await?;
         Ok(page(
-            rows.into_iter().map(RequestRecord::from).collect(),
+            rows.into_iter()
+                .map(|c| RequestRow::from(c).to_record())
+                .collect(),
             q.limit,
             |r| &r.id,
         ))

@@ -47,7 +47,7 @@ impl RequestRow {
 }
 
 /// UTF-8 bodies as text, anything else as base64, so JSON output never mangles a byte.
-pub fn body_fields(body: &[u8]) -> (Option<String>, Option<String>) {
+fn body_fields(body: &[u8]) -> (Option<String>, Option<String>) {
     match std::str::from_utf8(body) {
         Ok(text) => (Some(text.to_owned()), None),
         Err(_) => (
@@ -58,11 +58,11 @@ pub fn body_fields(body: &[u8]) -> (Option<String>, Option<String>) {
 }
 
 /// JSON text stored by Hookscope back to a value (text that does not parse shows as absent).
-pub fn parse_json(text: Option<&str>) -> Option<serde_json::Value> {
+fn parse_json(text: Option<&str>) -> Option<serde_json::Value> {
     text.and_then(|t| serde_json::from_str(t).ok())
 }
 
-pub fn micros_to_millis(micros: i64) -> f64 {
+fn micros_to_millis(micros: i64) -> f64 {
     micros as f64 / 1_000.0
 }
 

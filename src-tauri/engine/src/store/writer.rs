@@ -17,8 +17,6 @@ use crate::bus::{Bus, Event};
 use crate::clock::now_micros;
 use crate::model::Subscription;
 
-/// SQLite accepts 32,766 bound parameters per statement; stay well under it.
-const MAX_PARAMS: usize = 30_000;
 /// Upper bound on the jobs folded into one transaction, so a flood cannot make a commit unbounded.
 const MAX_GROUP_JOBS: usize = 4_096;
 /// Requests kept across a failed commit so the inspector still shows them once the store recovers:
@@ -262,8 +260,7 @@ async fn commit_group(
     }
 }
 
-/// One transaction. The INSERTs and the latency update go to SQLite as one multi-statement string: each
-/// statement sent separately would cost a round trip to sqlx's connection thread.
+/// One transaction: the group's requests, notifications and pending latencies, then its subscriptions.
 async fn write(
     conn: &mut SqliteConnection,
     requests: &[RequestRow],
@@ -280,35 +277,43 @@ async fn write(
     let (bulk_requests, rest_requests) = fixed_bulk(requests.len());
     let (bulk_notes, rest_notes) = fixed_bulk(notifications.len());
     let (bulk_latencies, rest_latencies) = fixed_bulk(latencies.len());
+    // Each bulk range is one statement of its own; the remainders of all three tables share the last one.
+    let mut statements: Vec<QueryBuilder<'_, Sqlite>> = Vec::new();
     for range in bulk_requests {
-        let mut query = QueryBuilder::<Sqlite>::new("");
-        push_requests(&mut query, &requests[range]);
-        query.build().execute(&mut *tx).await?;
+        statements.push(QueryBuilder::new(""));
+        push_requests(
+            statements.last_mut().expect("just pushed"),
+            &requests[range],
+        );
     }
     for range in bulk_notes {
-        let mut query = QueryBuilder::<Sqlite>::new("");
+        statements.push(QueryBuilder::new(""));
         push_notifications(
-            &mut query,
+            statements.last_mut().expect("just pushed"),
             &notifications[range.clone()],
             &duplicates[range],
         );
-        query.build().execute(&mut *tx).await?;
     }
     for range in bulk_latencies {
-        let mut query = QueryBuilder::<Sqlite>::new("");
-        push_latencies(&mut query, &latencies[range]);
-        query.build().execute(&mut *tx).await?;
+        statements.push(QueryBuilder::new(""));
+        push_latencies(
+            statements.last_mut().expect("just pushed"),
+            &latencies[range],
+        );
     }
-    let mut query = QueryBuilder::<Sqlite>::new("");
-    let statements = push_requests(&mut query, &requests[rest_requests])
-        + push_notifications(
-            &mut query,
-            &notifications[rest_notes.clone()],
-            &duplicates[rest_notes],
-        )
-        + push_latencies(&mut query, &latencies[rest_latencies]);
-    if statements > 0 {
-        query.build().execute(&mut *tx).await?;
+    let mut rest = QueryBuilder::new("");
+    push_requests(&mut rest, &requests[rest_requests]);
+    push_notifications(
+        &mut rest,
+        &notifications[rest_notes.clone()],
+        &duplicates[rest_notes],
+    );
+    push_latencies(&mut rest, &latencies[rest_latencies]);
+    statements.push(rest);
+    for mut query in statements {
+        if !query.sql().is_empty() {
+            query.build().execute(&mut *tx).await?;
+        }
     }
     for (subscription, _) in subscriptions {
         upsert_subscription(&mut tx, subscription).await?;
@@ -330,88 +335,77 @@ fn fixed_bulk(len: usize) -> (Vec<std::ops::Range<usize>>, std::ops::Range<usize
     (ranges, start..len)
 }
 
-/// Appends the multi-row INSERTs for `rows`; returns how many statements it added.
-fn push_requests<'a>(query: &mut QueryBuilder<'a, Sqlite>, rows: &'a [RequestRow]) -> usize {
-    const COLUMNS: usize = 13;
-    let mut statements = 0;
-    for chunk in rows.chunks(MAX_PARAMS / COLUMNS) {
-        query.push(
-            "INSERT OR IGNORE INTO requests (id, received_at, method, path, query, headers, body, body_size, \
-             body_truncated, kind, status, response, latency_us) ",
-        );
-        query.push_values(chunk, |mut row, request| {
-            row.push_bind(&request.id)
-                .push_bind(request.received_at)
-                .push_bind(&request.method)
-                .push_bind(&request.path)
-                .push_bind(&request.query)
-                .push_bind(serde_json::to_string(&request.headers).unwrap_or_default())
-                .push_bind(&request.body[..])
-                .push_bind(request.body_size as i64)
-                .push_bind(request.body_truncated)
-                .push_bind(request.kind.as_str())
-                .push_bind(i64::from(request.status))
-                .push_bind(&request.response)
-                .push_bind(request.latency_us);
-        });
-        query.push("; ");
-        statements += 1;
+/// Appends one multi-row INSERT for `rows` (nothing when there are none). `fixed_bulk` keeps every
+/// statement at 1,024 rows or fewer, far below SQLite's limit of 32,766 bound parameters.
+fn push_requests<'a>(query: &mut QueryBuilder<'a, Sqlite>, rows: &'a [RequestRow]) {
+    if rows.is_empty() {
+        return;
     }
-    statements
+    query.push(
+        "INSERT OR IGNORE INTO requests (id, received_at, method, path, query, headers, body, body_size, \
+         body_truncated, kind, status, response, latency_us) ",
+    );
+    query.push_values(rows, |mut row, request| {
+        row.push_bind(&request.id)
+            .push_bind(request.received_at)
+            .push_bind(&request.method)
+            .push_bind(&request.path)
+            .push_bind(&request.query)
+            .push_bind(serde_json::to_string(&request.headers).unwrap_or_default())
+            .push_bind(&request.body[..])
+            .push_bind(request.body_size as i64)
+            .push_bind(request.body_truncated)
+            .push_bind(request.kind.as_str())
+            .push_bind(i64::from(request.status))
+            .push_bind(&request.response)
+            .push_bind(request.latency_us);
+    });
+    query.push("; ");
 }
 
 fn push_notifications<'a>(
     query: &mut QueryBuilder<'a, Sqlite>,
     rows: &'a [NotificationRow],
     duplicates: &'a [bool],
-) -> usize {
-    const COLUMNS: usize = 15;
-    let size = MAX_PARAMS / COLUMNS;
-    let mut statements = 0;
-    for (chunk, flags) in rows.chunks(size).zip(duplicates.chunks(size)) {
-        query.push(
-            "INSERT INTO notifications (id, request_id, position, received_at, subscription_id, change_type, \
-             lifecycle_event, verdict, reason, duplicate, dedupe_key, decrypted, tokens_valid, item_offset, \
-             item_length) ",
-        );
-        query.push_values(chunk.iter().zip(flags), |mut row, (note, duplicate)| {
-            row.push_bind(&note.id)
-                .push_bind(&note.request_id)
-                .push_bind(i64::from(note.position))
-                .push_bind(note.received_at)
-                .push_bind(&note.subscription_id)
-                .push_bind(&note.change_type)
-                .push_bind(&note.lifecycle_event)
-                .push_bind(note.verdict.as_str())
-                .push_bind(&note.reason)
-                .push_bind(*duplicate)
-                .push_bind(&note.dedupe_key[..])
-                .push_bind(&note.decrypted)
-                .push_bind(note.tokens_valid)
-                .push_bind(i64::from(note.item_offset))
-                .push_bind(i64::from(note.item_length));
-        });
-        query.push("; ");
-        statements += 1;
+) {
+    if rows.is_empty() {
+        return;
     }
-    statements
+    query.push(
+        "INSERT INTO notifications (id, request_id, position, received_at, subscription_id, change_type, \
+         lifecycle_event, verdict, reason, duplicate, dedupe_key, decrypted, tokens_valid, item_offset, \
+         item_length) ",
+    );
+    query.push_values(rows.iter().zip(duplicates), |mut row, (note, duplicate)| {
+        row.push_bind(&note.id)
+            .push_bind(&note.request_id)
+            .push_bind(i64::from(note.position))
+            .push_bind(note.received_at)
+            .push_bind(&note.subscription_id)
+            .push_bind(&note.change_type)
+            .push_bind(&note.lifecycle_event)
+            .push_bind(note.verdict.as_str())
+            .push_bind(&note.reason)
+            .push_bind(*duplicate)
+            .push_bind(&note.dedupe_key[..])
+            .push_bind(&note.decrypted)
+            .push_bind(note.tokens_valid)
+            .push_bind(i64::from(note.item_offset))
+            .push_bind(i64::from(note.item_length));
+    });
+    query.push("; ");
 }
 
-fn push_latencies<'a>(
-    query: &mut QueryBuilder<'a, Sqlite>,
-    latencies: &'a [(String, i64)],
-) -> usize {
-    let mut statements = 0;
-    for chunk in latencies.chunks(MAX_PARAMS / 2) {
-        // A table of its own: updating the request row would rewrite it, body and all.
-        query.push("INSERT OR REPLACE INTO request_latencies (request_id, latency_us) ");
-        query.push_values(chunk, |mut row, (id, micros)| {
-            row.push_bind(id).push_bind(*micros);
-        });
-        query.push("; ");
-        statements += 1;
+fn push_latencies<'a>(query: &mut QueryBuilder<'a, Sqlite>, latencies: &'a [(String, i64)]) {
+    if latencies.is_empty() {
+        return;
     }
-    statements
+    // A table of its own: updating the request row would rewrite it, body and all.
+    query.push("INSERT OR REPLACE INTO request_latencies (request_id, latency_us) ");
+    query.push_values(latencies, |mut row, (id, micros)| {
+        row.push_bind(id).push_bind(*micros);
+    });
+    query.push("; ");
 }
 
 async fn upsert_subscription(
@@ -452,16 +446,7 @@ async fn flush_latencies(conn: &mut SqliteConnection, latencies: &mut Vec<(Strin
     if latencies.is_empty() {
         return;
     }
-    let result = async {
-        let mut tx = conn.begin().await?;
-        let mut query = QueryBuilder::<Sqlite>::new("");
-        push_latencies(&mut query, latencies);
-        query.build().execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    }
-    .await;
-    if let Err(error) = result {
+    if let Err(error) = write(conn, &[], &[], &[], &[], latencies).await {
         // A latency is a measurement, not a delivery: losing it costs nothing a user relies on.
         tracing::warn!(%error, "could not record latencies");
     }
