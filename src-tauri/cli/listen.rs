@@ -193,7 +193,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
 
 /// Installs the Ctrl-C and SIGTERM handlers now (before `listening` is printed, so a signal sent right
 /// after it cannot kill the process unflushed) and returns a future that resolves on either.
-fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+pub(super) fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -4,6 +4,8 @@
 mod listen;
 mod lists;
 mod output;
+mod simulate;
+mod trigger;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -36,6 +38,9 @@ pub struct Global {
     /// Log to stderr (RUST_LOG refines it).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Graph's root URL (API calls go to {graph-url}/v1.0/...); a running simulator's URL for `trigger`.
+    #[arg(long, env = "HOOKSCOPE_GRAPH_URL", global = true)]
+    pub graph_url: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -52,6 +57,77 @@ pub enum Command {
     Notifications(NotificationsArgs),
     /// Every HTTP request the receiver got, valid or not, with its answer; newest first.
     Requests(RequestsArgs),
+    /// Run the Graph simulator (Microsoft's side on loopback) until Ctrl-C.
+    Simulate(SimulateArgs),
+    /// Make the running simulator notify the subscriptions it holds.
+    Trigger(TriggerArgs),
+}
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Port on 127.0.0.1; 0 picks any free port.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Honour lifetimes shorter than Graph's 45-minute minimum and shrink Graph's delivery timers.
+    #[arg(long)]
+    pub fast_time: bool,
+    /// Refuse validation answers that are not text/plain (Graph itself is lenient).
+    #[arg(long)]
+    pub strict_content_type: bool,
+    /// The longest Outlook lifetime in minutes (docs: 10080; seen live: 10070; older docs: 4230).
+    #[arg(long, default_value_t = 10_080)]
+    pub outlook_max_minutes: u32,
+    /// Validation tokens in v1 (appid) or v2 (azp) form.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub token_version: u8,
+    /// JSON Lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct TriggerArgs {
+    /// A resource path (/me/messages) or a resource name (message); default: every subscription.
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// Only this subscription.
+    #[arg(long)]
+    pub subscription: Option<String>,
+    /// created, updated or deleted (default: the subscription's first).
+    #[arg(long)]
+    pub change_type: Option<String>,
+    /// Changes per subscription.
+    #[arg(long, default_value_t = 1)]
+    pub count: u32,
+    /// Send a lifecycle event instead of changes.
+    #[arg(long, value_enum)]
+    pub lifecycle: Option<LifecycleArg>,
+    /// Only subscriptions with resource data (encrypted, with validation tokens).
+    #[arg(long)]
+    pub rich: bool,
+    /// Send every batch twice, as Graph's retries sometimes do.
+    #[arg(long)]
+    pub duplicate: bool,
+    /// Send a forged or damaged variant: client-state, hmac, ciphertext, certificate-id, audience,
+    /// expired, not-yet-valid, publisher, issuer, signature, alg-none, tokens-null.
+    #[arg(long)]
+    pub tamper: Option<String>,
+    /// Validation tokens in v1 (appid) or v2 (azp) form (default: the simulator's setting).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub token_version: Option<u8>,
+    /// JSON Lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+#[value(rename_all = "camelCase")]
+pub enum LifecycleArg {
+    ReauthorizationRequired,
+    SubscriptionRemoved,
+    Missed,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,14 +232,20 @@ pub fn run(global: &Global, command: Command) -> i32 {
     };
     let result = runtime.block_on(async {
         let config = engine_config(global)?;
+        let command = match command {
+            Command::Simulate(args) => return simulate::run(&config, args).await,
+            Command::Trigger(args) => return trigger::run(&config, global, args).await,
+            other => other,
+        };
         let engine = match command {
             Command::Listen(_) => Engine::open(config).await?,
-            Command::Notifications(_) | Command::Requests(_) => Engine::open_reader(config).await?,
+            _ => Engine::open_reader(config).await?,
         };
         let outcome = match command {
             Command::Listen(args) => listen::run(&engine, args).await,
             Command::Notifications(args) => lists::notifications(&engine, args).await,
             Command::Requests(args) => lists::requests(&engine, args).await,
+            Command::Simulate(_) | Command::Trigger(_) => unreachable!("handled without a store"),
         };
         engine.close().await;
         outcome

@@ -3,12 +3,15 @@
 
 pub mod bindings;
 pub mod bus;
+pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod feed;
 pub mod model;
 pub mod receiver;
+pub mod rich;
+pub mod simulator;
 pub mod store;
 
 pub use bus::{Bus, Event};

@@ -1,0 +1,8 @@
+//! The Graph simulator against Graph's documented behaviour (reference §1–§9), over real HTTP on
+//! loopback: its login host, its subscription API and validation handshake, and its deliveries.
+
+mod api;
+mod delivery;
+mod identity;
+mod rich;
+mod support;

@@ -1,0 +1,188 @@
+//! End to end with three processes: `hookscope simulate` plays Graph, `hookscope listen` receives, and
+//! `hookscope trigger` makes Graph send; `hookscope notifications` then shows what was stored.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::{hookscope, json_lines, Listener, BIN};
+use hookscope_engine::model::{Subscription, SubscriptionStatus};
+use hookscope_engine::{Engine, EngineConfig};
+use serde_json::{json, Value};
+
+struct Simulator {
+    child: Child,
+    graph_url: String,
+}
+
+impl Simulator {
+    fn spawn(data_dir: &std::path::Path) -> Simulator {
+        let mut child = Command::new(BIN)
+            .args(["simulate", "--port", "0", "--json", "--fast-time"])
+            .env("HOOKSCOPE_DATA_DIR", data_dir)
+            .env_remove("HOOKSCOPE_GRAPH_URL")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn hookscope simulate");
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        lines.read_line(&mut first).unwrap();
+        let first: Value =
+            serde_json::from_str(&first).unwrap_or_else(|e| panic!("{first:?}: {e}"));
+        assert_eq!(first["type"], "simulating");
+        // Keep draining its delivery lines so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.lines().map_while(Result::ok) {});
+        Simulator {
+            child,
+            graph_url: first["graphUrl"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_listen_and_trigger_store_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    let simulator = Simulator::spawn(dir.path());
+    let listener = Listener::spawn(dir.path(), &[]);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+
+    // Sign in as the simulator's well-known app and create a subscription, as `subscribe` will.
+    let token: Value = http
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            simulator.graph_url,
+            hookscope_engine::simulator::SIMULATOR_TENANT_ID
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_id",
+                hookscope_engine::simulator::SIMULATOR_CLIENT_ID,
+            ),
+            (
+                "client_secret",
+                hookscope_engine::simulator::SIMULATOR_CLIENT_SECRET,
+            ),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expiry = hookscope_engine::clock::rfc3339_millis(
+        hookscope_engine::clock::now_micros() + 3_600_000_000,
+    );
+    let created = http
+        .post(format!("{}/v1.0/subscriptions", simulator.graph_url))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({
+            "changeType": "created",
+            "notificationUrl": listener.first["notificationUrl"],
+            "lifecycleNotificationUrl": listener.first["lifecycleUrl"],
+            "resource": "/me/messages",
+            "expirationDateTime": expiry,
+            "clientState": "e2e-client-state",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.status(),
+        201,
+        "the listener passed Graph's handshake"
+    );
+    let created: Value = created.json().await.unwrap();
+
+    // The listener learns the subscription through the shared data directory.
+    let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
+    engine
+        .put_subscription(Subscription {
+            id: created["id"].as_str().unwrap().to_string(),
+            resource: "/me/messages".into(),
+            change_type: "created".into(),
+            notification_url: created["notificationUrl"].as_str().unwrap().to_string(),
+            lifecycle_notification_url: created["lifecycleNotificationUrl"]
+                .as_str()
+                .map(str::to_string),
+            expiration_date_time: created["expirationDateTime"].as_str().unwrap().to_string(),
+            include_resource_data: false,
+            client_state: Some("e2e-client-state".into()),
+            tenant_id: None,
+            auto_renew: true,
+            status: SubscriptionStatus::Active,
+            last_error: None,
+        })
+        .await
+        .unwrap();
+    engine.close().await;
+
+    // `trigger` finds the simulator through the data directory.
+    let (code, out, err) = hookscope(
+        dir.path(),
+        &[
+            "trigger",
+            "--resource",
+            "/me/messages",
+            "--count",
+            "3",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let deliveries = json_lines(&out);
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0]["status"], 202);
+    assert_eq!(deliveries[0]["items"], 3);
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &["trigger", "--lifecycle", "reauthorizationRequired"],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) = hookscope(dir.path(), &["notifications", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let stored = json_lines(&out);
+    assert_eq!(stored.len(), 4);
+    assert!(
+        stored.iter().all(|n| n["verdict"] == "accepted"),
+        "{stored:?}"
+    );
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|n| n["changeType"] == "created")
+            .count(),
+        3
+    );
+    assert_eq!(stored[0]["lifecycleEvent"], "reauthorizationRequired");
+    assert!(stored.iter().all(|n| n["subscriptionId"] == created["id"]));
+
+    // Errors are one actionable line.
+    let (code, _, err) = hookscope(dir.path(), &["trigger", "--resource", "groups"]);
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("No subscription in the simulator matches resource 'groups'"),
+        "{err}"
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, _, err) = hookscope(elsewhere.path(), &["trigger"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("No Graph simulator is running for"),
+        "{err}"
+    );
+    listener.stop();
+}
