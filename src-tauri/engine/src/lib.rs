@@ -8,9 +8,11 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod feed;
+pub mod graph;
 pub mod model;
 pub mod receiver;
 pub mod rich;
+pub mod sandbox;
 pub mod simulator;
 pub mod store;
 

@@ -5,4 +5,5 @@ mod api;
 mod delivery;
 mod identity;
 mod rich;
+mod sandbox;
 mod support;

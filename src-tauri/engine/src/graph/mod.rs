@@ -1,0 +1,10 @@
+//! Calling Microsoft Graph (or the simulator standing in for it): app-only sign-in and the subscription
+//! API, with Graph's and Entra's errors turned into sentences a person can act on.
+
+mod client;
+mod credentials;
+mod error;
+
+pub use client::{GraphClient, NewSubscription};
+pub use credentials::AppCredentials;
+pub use error::GraphApiError;

@@ -1,0 +1,117 @@
+//! "Try without a tenant": one click starts the Graph simulator in-process, signs in to it, creates a
+//! subscription pointing at this receiver through the same Graph client a real tenant uses (so the
+//! handshake and every rule run for real), and lets the user make it send.
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::graph::{AppCredentials, GraphClient, NewSubscription};
+use crate::receiver::ReceiverUrls;
+use crate::simulator::{
+    self, LifecycleEvent, RunningSimulator, SimulatorOptions, Tamper, TriggerReport, TriggerSpec,
+};
+use crate::Engine;
+
+/// The mailbox folder the sandbox subscribes to: the most common first subscription.
+const RESOURCE: &str = "/me/mailFolders('inbox')/messages";
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct SandboxStatus {
+    pub graph_url: String,
+    pub subscription_id: String,
+    pub resource: String,
+    pub expiration_date_time: String,
+}
+
+/// What the user asks the simulated Graph to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SandboxSend {
+    /// A new message arrived.
+    Change,
+    /// The same delivery twice, as Graph's retries sometimes do.
+    Duplicate,
+    /// `reauthorizationRequired` on the lifecycle URL.
+    Lifecycle,
+    /// A notification with a wrong clientState: what a forger would send.
+    Forged,
+}
+
+pub struct Sandbox {
+    simulator: RunningSimulator,
+    status: SandboxStatus,
+}
+
+fn client_state() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+}
+
+impl Sandbox {
+    pub async fn start(engine: &Engine, urls: &ReceiverUrls) -> anyhow::Result<Sandbox> {
+        let simulator = simulator::start(SimulatorOptions::new(true)).await?;
+        // `hookscope trigger` in a terminal then drives the app's sandbox too.
+        let _ = simulator::announce(&engine.config().data_dir, &simulator);
+        let app = simulator.options().app.clone();
+        let client = GraphClient::new(AppCredentials {
+            graph_url: simulator.url().to_string(),
+            login_url: simulator.url().to_string(),
+            tenant_id: app.tenant_id,
+            client_id: app.client_id,
+            client_secret: app.client_secret,
+        })?;
+        let expiry = crate::clock::rfc3339_millis(crate::clock::now_micros() + 3_600_000_000);
+        let subscription = client
+            .create_subscription(&NewSubscription {
+                change_type: "created,updated,deleted".into(),
+                notification_url: urls.notification_url.clone(),
+                lifecycle_notification_url: Some(urls.lifecycle_url.clone()),
+                resource: RESOURCE.into(),
+                expiration_date_time: expiry,
+                client_state: client_state(),
+                include_resource_data: false,
+                encryption_certificate: None,
+                encryption_certificate_id: None,
+            })
+            .await?;
+        engine.put_subscription(subscription.clone()).await?;
+        Ok(Sandbox {
+            status: SandboxStatus {
+                graph_url: simulator.url().to_string(),
+                subscription_id: subscription.id,
+                resource: subscription.resource,
+                expiration_date_time: subscription.expiration_date_time,
+            },
+            simulator,
+        })
+    }
+
+    pub fn status(&self) -> &SandboxStatus {
+        &self.status
+    }
+
+    pub async fn send(&self, what: SandboxSend) -> Result<TriggerReport, String> {
+        let mut spec = TriggerSpec {
+            subscription_id: Some(self.status.subscription_id.clone()),
+            ..TriggerSpec::default()
+        };
+        match what {
+            SandboxSend::Change => {}
+            SandboxSend::Duplicate => spec.duplicate = true,
+            SandboxSend::Lifecycle => {
+                spec.lifecycle = Some(LifecycleEvent::ReauthorizationRequired)
+            }
+            SandboxSend::Forged => spec.tamper = Some(Tamper::ClientState),
+        }
+        self.simulator.trigger(spec).await.map_err(|e| e.0)
+    }
+
+    pub async fn stop(&self, engine: &Engine) {
+        simulator::withdraw(&engine.config().data_dir);
+        self.simulator.stop().await;
+    }
+}
