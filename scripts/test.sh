@@ -18,4 +18,4 @@ cargo test --workspace
 
 echo "== End to end: the app in a real window (Xvfb + tauri-driver + WebKitWebDriver)"
 export PATH="$HOME/.cargo/bin:$PATH"
-dbus-run-session -- xvfb-run -a -s "-screen 0 1400x900x24" cargo test --test e2e -- --ignored
+dbus-run-session -- xvfb-run -a -s "-screen 0 1400x900x24" cargo test --test e2e -- --ignored --test-threads=1

@@ -7,6 +7,8 @@ fn main() {
         "receiver_status",
         "notifications_page",
         "watch_feed",
+        "try_without_tenant",
+        "sandbox_send",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -57,12 +57,10 @@ async fn wait_for<T>(
     }
 }
 
-#[tokio::test]
-#[ignore = "needs a display and tauri-driver; run under xvfb-run with --ignored"]
-async fn a_posted_notification_appears_in_the_window() {
+/// Starts tauri-driver (which starts the app on `data`) and opens a WebDriver session on its window.
+async fn launch(data: &std::path::Path) -> (Driver, fantoccini::Client) {
     // reqwest and fantoccini both bring rustls; name the crypto provider once for the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let data = tempfile::tempdir().unwrap();
     // Fresh ports each run, so a driver left over from an aborted run cannot answer for this one.
     let (port, native_port) = (free_port(), free_port());
     let driver = Driver(
@@ -73,7 +71,7 @@ async fn a_posted_notification_appears_in_the_window() {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("HOOKSCOPE_DATA_DIR", data.path())
+            .env("HOOKSCOPE_DATA_DIR", data)
             .env("HOOKSCOPE_PORT", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -99,12 +97,21 @@ async fn a_posted_notification_appears_in_the_window() {
     )
     .await;
 
+    // A webview's first start after a rebuild (fresh caches, the accessibility bus) can take a while.
     client
         .wait()
-        .at_most(Duration::from_secs(30))
+        .at_most(Duration::from_secs(60))
         .for_element(Locator::Id("feed"))
         .await
         .expect("the live feed shows");
+    (driver, client)
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver; run under xvfb-run with --ignored"]
+async fn a_posted_notification_appears_in_the_window() {
+    let data = tempfile::tempdir().unwrap();
+    let (driver, client) = launch(data.path()).await;
     let announced: serde_json::Value = wait_for(
         "the app's receiver to announce itself",
         Duration::from_secs(20),
@@ -204,6 +211,94 @@ async fn a_posted_notification_appears_in_the_window() {
         .expect("the forged one is listed too");
     assert!(forged.contains("rejected"), "{forged}");
 
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+async fn row_texts(client: &fantoccini::Client) -> Option<Vec<String>> {
+    let rows = client
+        .find_all(Locator::Css(".notification-row"))
+        .await
+        .ok()?;
+    let mut texts = Vec::new();
+    for row in rows {
+        let text = row.prop("textContent").await.ok()??;
+        texts.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    Some(texts)
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver; run under xvfb-run with --ignored"]
+async fn try_without_a_tenant_works_offline_with_one_click() {
+    let data = tempfile::tempdir().unwrap();
+    let (driver, client) = launch(data.path()).await;
+    let button = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Try without a tenant']",
+        ))
+        .await
+        .expect("the first screen offers the simulator");
+    button.click().await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("section.sandbox"))
+        .await
+        .expect("the simulated Graph subscribed the app's receiver");
+    for send in ["change", "forged"] {
+        client
+            .find(Locator::Css(&format!("button[data-send='{send}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // One send at a time: the buttons are disabled while a send is in flight.
+        wait_for("the send to finish", Duration::from_secs(15), async || {
+            let result = client
+                .find(Locator::Css("[data-testid='sandbox-result']"))
+                .await
+                .ok()?;
+            let enabled = client
+                .find(Locator::Css(&format!("button[data-send='{send}']")))
+                .await
+                .ok()?
+                .attr("disabled")
+                .await
+                .ok()?
+                .is_none();
+            (enabled && result.text().await.ok()?.starts_with("Sent")).then_some(())
+        })
+        .await;
+    }
+    let rows = wait_for(
+        "the simulated deliveries in the live list",
+        Duration::from_secs(15),
+        async || row_texts(&client).await.filter(|rows| rows.len() >= 2),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-try-without-a-tenant.png"),
+            png,
+        );
+    }
+    assert!(
+        rows[0].contains("rejected"),
+        "the forged one, newest: {rows:?}"
+    );
+    assert!(
+        rows[1].contains("created") && rows[1].contains("accepted"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].contains("Users/"),
+        "a realistic Outlook resource: {rows:?}"
+    );
     client.close().await.unwrap();
     drop(driver);
 }

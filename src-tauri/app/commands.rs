@@ -5,6 +5,8 @@ use std::time::Duration;
 use hookscope_engine::feed::{self, FeedBatch};
 use hookscope_engine::model::{Notification, Page};
 use hookscope_engine::receiver::ReceiverStatus;
+use hookscope_engine::sandbox::{Sandbox, SandboxSend, SandboxStatus};
+use hookscope_engine::simulator::TriggerReport;
 use hookscope_engine::store::NotificationQuery;
 use hookscope_engine::Engine;
 use tauri::ipc::Channel;
@@ -62,4 +64,38 @@ pub async fn watch_feed(
         }
     });
     Ok(())
+}
+
+/// "Try without a tenant": starts the in-process Graph simulator and subscribes this receiver to it
+/// (once; later calls return the running sandbox).
+#[tauri::command]
+pub async fn try_without_tenant(shell: State<'_, Shell>) -> Result<SandboxStatus, String> {
+    let engine = engine(&shell)?;
+    let urls = shell.status.urls.clone().ok_or_else(|| {
+        "The receiver is not listening, so the simulator has nothing to deliver to; see the error above."
+            .to_string()
+    })?;
+    let mut sandbox = shell.sandbox.lock().await;
+    if let Some(running) = sandbox.as_ref() {
+        return Ok(running.status().clone());
+    }
+    let started = Sandbox::start(engine, &urls)
+        .await
+        .map_err(|error| error.to_string())?;
+    let status = started.status().clone();
+    *sandbox = Some(started);
+    Ok(status)
+}
+
+/// Makes the simulated Graph send to the sandbox subscription.
+#[tauri::command]
+pub async fn sandbox_send(
+    shell: State<'_, Shell>,
+    what: SandboxSend,
+) -> Result<TriggerReport, String> {
+    let sandbox = shell.sandbox.lock().await;
+    let running = sandbox
+        .as_ref()
+        .ok_or_else(|| "Start \"Try without a tenant\" first.".to_string())?;
+    running.send(what).await
 }

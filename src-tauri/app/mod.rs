@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use hookscope_engine::config::DEFAULT_PORT;
 use hookscope_engine::engine::Listening;
 use hookscope_engine::receiver::ReceiverStatus;
+use hookscope_engine::sandbox::Sandbox;
 use hookscope_engine::{Engine, ReceiverOptions};
 use tauri::{Manager, RunEvent};
 
@@ -17,6 +18,8 @@ pub struct Shell {
     pub engine: Option<Engine>,
     pub status: ReceiverStatus,
     listening: Mutex<Option<Listening>>,
+    /// The in-process Graph simulator of "Try without a tenant", once started.
+    pub sandbox: tokio::sync::Mutex<Option<Sandbox>>,
 }
 
 /// Opens the engine and the receiver. A port already taken (say, by `hookscope listen`) falls back to
@@ -57,6 +60,7 @@ async fn start(global: &Global) -> Shell {
             },
             engine: Some(engine),
             listening: Mutex::new(Some(listening)),
+            sandbox: Default::default(),
         },
         Err(error) => Shell {
             status: ReceiverStatus {
@@ -66,6 +70,7 @@ async fn start(global: &Global) -> Shell {
             },
             engine: Some(engine),
             listening: Mutex::new(None),
+            sandbox: Default::default(),
         },
     }
 }
@@ -80,10 +85,14 @@ impl Shell {
                 data_dir,
             },
             listening: Mutex::new(None),
+            sandbox: Default::default(),
         }
     }
 
     async fn stop(&self) {
+        if let (Some(sandbox), Some(engine)) = (self.sandbox.lock().await.take(), &self.engine) {
+            sandbox.stop(engine).await;
+        }
         let listening = self
             .listening
             .lock()
@@ -105,7 +114,9 @@ pub fn run(global: &Global) -> i32 {
         .invoke_handler(tauri::generate_handler![
             commands::receiver_status,
             commands::notifications_page,
-            commands::watch_feed
+            commands::watch_feed,
+            commands::try_without_tenant,
+            commands::sandbox_send
         ])
         .build(tauri::generate_context!());
     let app = match app {

@@ -148,3 +148,33 @@ describe('App', () => {
     expect(screen.queryByText('No notifications yet')).toBeNull();
   });
 });
+
+describe('Try without a tenant', () => {
+  it('starts the simulated Graph from the first screen and sends through it', async () => {
+    const backend = new MemoryBackend();
+    mount(backend);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Try without a tenant' }));
+    const bar = await screen.findByRole('region', { name: 'Simulated Graph' });
+    expect(bar.textContent).toContain('3b9d2f6e');
+    expect(screen.queryByRole('button', { name: 'Try without a tenant' })).toBeNull();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'New message' }));
+    await waitFor(() => expect(feedRows()).toHaveLength(1));
+    expect(feedRows()[0].querySelector('.badge.accepted')).not.toBeNull();
+    expect((await screen.findByTestId('sandbox-result')).textContent).toBe('Sent 1 · answered 202 in 1.2 ms');
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Forged' }));
+    await waitFor(() => expect(feedRows()).toHaveLength(2));
+    expect(feedRows()[0].querySelector('.badge.rejected')).not.toBeNull();
+  });
+
+  it('says why the simulated Graph could not start', async () => {
+    const backend = new MemoryBackend();
+    backend.tryWithoutTenant = () => Promise.reject(new Error('Cannot listen on 127.0.0.1:0: no ports left.'));
+    mount(backend);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Try without a tenant' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Could not start the simulated Graph: Cannot listen on 127.0.0.1:0: no ports left.',
+    );
+  });
+});

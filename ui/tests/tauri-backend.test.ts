@@ -44,6 +44,22 @@ describe('Tauri backend', () => {
     ]);
   });
 
+  it('calls try_without_tenant and sandbox_send with the agreed arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'try_without_tenant') return { graphUrl: 'http://127.0.0.1:1', subscriptionId: 's', resource: 'r', expirationDateTime: 'e' };
+      if (cmd === 'sandbox_send') return { notifications: 1, subscriptionIds: ['s'], deliveries: [] };
+    });
+    const backend = createTauriBackend();
+    expect((await backend.tryWithoutTenant()).subscriptionId).toBe('s');
+    expect((await backend.sandboxSend('forged')).notifications).toBe(1);
+    expect(calls).toEqual([
+      ['try_without_tenant', {}],
+      ['sandbox_send', { what: 'forged' }],
+    ]);
+  });
+
   it('passes a Channel to watch_feed and delivers its messages until unwatched', async () => {
     let channelId: number | undefined;
     mockIPC((cmd, args) => {

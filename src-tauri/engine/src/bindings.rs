@@ -9,6 +9,8 @@ use crate::model::{
     Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict,
 };
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
+use crate::sandbox::{SandboxSend, SandboxStatus};
+use crate::simulator::{DeliveryRecord, Outcome, TriggerReport};
 
 pub const HEADER: &str = "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p hookscope-engine --test bindings`.\n// Do not edit by hand.\n";
 
@@ -27,6 +29,11 @@ pub fn typescript() -> String {
         Page::<()>::decl(&cfg),
         FeedBatch::decl(&cfg),
         Event::decl(&cfg),
+        SandboxStatus::decl(&cfg),
+        SandboxSend::decl(&cfg),
+        Outcome::decl(&cfg),
+        DeliveryRecord::decl(&cfg),
+        TriggerReport::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for declaration in declarations {

@@ -90,3 +90,21 @@ notifications: Array<Notification>,
 missed: number, };
 
 export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "storeFailed", message: string, };
+
+export type SandboxStatus = { graphUrl: string, subscriptionId: string, resource: string, expirationDateTime: string, };
+
+export type SandboxSend = "change" | "duplicate" | "lifecycle" | "forged";
+
+export type Outcome = "delivered" | "failed" | "timedOut" | "unreachable" | "delayed" | "dropped" | "held" | "validated" | "validationFailed";
+
+export type DeliveryRecord = { id: number, at: string, url: string, 
+/**
+ * `notifications`, `lifecycle` or `handshake`.
+ */
+kind: string, attempt: number, items: number, subscriptionIds: Array<string>, status: number | null, latencyMs: number, outcome: Outcome, error: string | null, };
+
+export type TriggerReport = { notifications: number, subscriptionIds: Array<string>, 
+/**
+ * The first attempt of each POST (retries continue in the background and appear in the log).
+ */
+deliveries: Array<DeliveryRecord>, };

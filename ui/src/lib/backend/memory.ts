@@ -1,5 +1,5 @@
 // An in-memory backend: the screen works in a plain browser (`npm run dev`) and tests drive it directly.
-import type { FeedBatch, Notification, Page, ReceiverStatus } from '../bindings';
+import type { FeedBatch, Notification, Page, ReceiverStatus, SandboxSend, SandboxStatus, TriggerReport } from '../bindings';
 import type { Backend, Unwatch } from './types';
 
 let lastMs = 0;
@@ -85,6 +85,48 @@ export class MemoryBackend implements Backend {
   async copyText(text: string): Promise<void> {
     this.copied.push(text);
     await globalThis.navigator?.clipboard?.writeText(text).catch(() => undefined);
+  }
+
+  /** The fake sandbox: sends become stored notifications, shaped like the simulator's. */
+  sandbox: SandboxStatus | null = null;
+
+  async tryWithoutTenant(): Promise<SandboxStatus> {
+    this.sandbox ??= {
+      graphUrl: 'http://127.0.0.1:47001',
+      subscriptionId: '3b9d2f6e-8a41-4c7e-9f0d-5e2a1b4c6d80',
+      resource: "/me/mailFolders('inbox')/messages",
+      expirationDateTime: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    return structuredClone(this.sandbox);
+  }
+
+  async sandboxSend(what: SandboxSend): Promise<TriggerReport> {
+    if (!this.sandbox) throw new Error('Start "Try without a tenant" first.');
+    const subscriptionId = this.sandbox.subscriptionId;
+    const base: Partial<Notification> = { subscriptionId, resource: `Users/8b7c/Messages/AAMkAG${fakeId().slice(-8)}` };
+    const sent: Partial<Notification>[] =
+      what === 'lifecycle'
+        ? [{ subscriptionId, changeType: null, lifecycleEvent: 'reauthorizationRequired', resource: null }]
+        : what === 'forged'
+          ? [{ ...base, verdict: 'rejected', reason: 'The clientState does not match the subscription\u2019s: the item may be forged.' }]
+          : what === 'duplicate'
+            ? [base, { ...base, duplicate: true }]
+            : [base];
+    const deliveries = sent.map((fields, i) => ({
+      id: i + 1,
+      at: new Date().toISOString(),
+      url: DEMO_STATUS.urls!.notificationUrl,
+      kind: what === 'lifecycle' ? 'lifecycle' : 'notifications',
+      attempt: 1,
+      items: 1,
+      subscriptionIds: [subscriptionId],
+      status: 202,
+      latencyMs: 1.2,
+      outcome: 'delivered' as const,
+      error: null,
+    }));
+    for (const fields of sent) this.emit({ notifications: [makeNotification(fields)] });
+    return { notifications: sent.length, subscriptionIds: [subscriptionId], deliveries };
   }
 
   get watching(): number {

@@ -1,6 +1,6 @@
 // The only module allowed to import `@tauri-apps/*` (tests/imports.test.ts enforces it).
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type { FeedBatch, Notification, Page, ReceiverStatus } from '../bindings';
+import type { FeedBatch, Notification, Page, ReceiverStatus, SandboxStatus, TriggerReport } from '../bindings';
 import type { Backend, Unwatch } from './types';
 
 export function isTauri(): boolean {
@@ -27,5 +27,9 @@ export function createTauriBackend(): Backend {
     },
 
     copyText: (text) => navigator.clipboard.writeText(text),
+
+    tryWithoutTenant: () => invoke<SandboxStatus>('try_without_tenant'),
+
+    sandboxSend: (what) => invoke<TriggerReport>('sandbox_send', { what }),
   };
 }

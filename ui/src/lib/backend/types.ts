@@ -1,4 +1,4 @@
-import type { FeedBatch, Notification, Page, ReceiverStatus } from '../bindings';
+import type { FeedBatch, Notification, Page, ReceiverStatus, SandboxSend, SandboxStatus, TriggerReport } from '../bindings';
 
 /** Stops delivering feed batches to the callback it was returned for. */
 export type Unwatch = () => void;
@@ -13,4 +13,8 @@ export interface Backend {
   watchFeed(onBatch: (batch: FeedBatch) => void): Promise<Unwatch>;
   /** Puts text on the system clipboard. */
   copyText(text: string): Promise<void>;
+  /** `try_without_tenant`: starts the in-process Graph simulator and subscribes this receiver to it. */
+  tryWithoutTenant(): Promise<SandboxStatus>;
+  /** `sandbox_send`: makes the simulated Graph send to that subscription; what each POST got back. */
+  sandboxSend(what: SandboxSend): Promise<TriggerReport>;
 }
