@@ -311,19 +311,25 @@ fn permission_of(shared: &Shared, id: &str, grant: &Grant) -> Option<&'static st
         .and_then(|s| s.kind.permission(grant.app_only()))
 }
 
+/// The caller of an operation on one subscription, once its token passed and no fault answered instead.
+fn caller(
+    shared: &Shared,
+    headers: &HeaderMap,
+    id: &str,
+    operation: Operation,
+) -> Result<Grant, GraphError> {
+    let grant = authenticate(shared, headers)?;
+    fault(shared, operation, &grant, permission_of(shared, id, &grant))?;
+    Ok(grant)
+}
+
 /// `GET /v1.0/subscriptions/{id}`
 pub async fn get(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let grant = authenticate(&shared, &headers)?;
-    fault(
-        &shared,
-        Operation::Get,
-        &grant,
-        permission_of(&shared, &id, &grant),
-    )?;
+    let grant = caller(&shared, &headers, &id, Operation::Get)?;
     let mut state = shared.lock();
     state.sweep(shared.clock.now());
     let subscription = owned(&mut state, &id, &grant)?;
@@ -338,13 +344,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let grant = authenticate(&shared, &headers)?;
-    fault(
-        &shared,
-        Operation::Update,
-        &grant,
-        permission_of(&shared, &id, &grant),
-    )?;
+    let grant = caller(&shared, &headers, &id, Operation::Update)?;
     let value = parse_json(&body)?;
     let now = shared.clock.now();
     let (kind, rich, current_url) = {
@@ -394,13 +394,7 @@ pub async fn reauthorize(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let grant = authenticate(&shared, &headers)?;
-    fault(
-        &shared,
-        Operation::Reauthorize,
-        &grant,
-        permission_of(&shared, &id, &grant),
-    )?;
+    let grant = caller(&shared, &headers, &id, Operation::Reauthorize)?;
     let held = {
         let mut state = shared.lock();
         state.sweep(shared.clock.now());
@@ -429,13 +423,7 @@ pub async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let grant = authenticate(&shared, &headers)?;
-    fault(
-        &shared,
-        Operation::Delete,
-        &grant,
-        permission_of(&shared, &id, &grant),
-    )?;
+    let grant = caller(&shared, &headers, &id, Operation::Delete)?;
     let mut state = shared.lock();
     state.sweep(shared.clock.now());
     owned(&mut state, &id, &grant)?;

@@ -417,17 +417,22 @@ pub fn decide_device_code(shared: &Shared, user_code: &str, approve: bool) -> Re
     Ok(())
 }
 
+/// Multi-tenant metadata names a placeholder where the tenant goes, as Entra's does.
+fn issuer_tenant(tenant: &str) -> &str {
+    if tenant == "common" {
+        "{tenantid}"
+    } else {
+        tenant
+    }
+}
+
 /// OIDC metadata, v2 (`/{tenant}/v2.0/.well-known/openid-configuration`).
 pub async fn openid_v2(
     State(shared): State<Arc<Shared>>,
     Path(tenant): Path<String>,
 ) -> Json<Value> {
     let base = &shared.base_url;
-    let issuer_tenant = if tenant == "common" {
-        "{tenantid}".to_string()
-    } else {
-        tenant.clone()
-    };
+    let issuer_tenant = issuer_tenant(&tenant);
     Json(json!({
         "issuer": format!("{base}/{issuer_tenant}/v2.0"),
         "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
@@ -450,11 +455,7 @@ pub async fn openid_v1(
     Path(tenant): Path<String>,
 ) -> Json<Value> {
     let base = &shared.base_url;
-    let issuer_tenant = if tenant == "common" {
-        "{tenantid}".to_string()
-    } else {
-        tenant.clone()
-    };
+    let issuer_tenant = issuer_tenant(&tenant);
     Json(json!({
         "issuer": format!("https://sts.windows.net/{issuer_tenant}/"),
         "authorization_endpoint": format!("{base}/{tenant}/oauth2/authorize"),

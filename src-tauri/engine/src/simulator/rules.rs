@@ -151,19 +151,23 @@ fn check_certificate(
     Ok(Some((parsed, certificate.to_string(), id.to_string())))
 }
 
+fn object(body: &Value) -> Result<&Map<String, Value>, GraphError> {
+    body.as_object().ok_or_else(|| {
+        GraphError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Unable to read JSON request payload. The body must be a JSON object.",
+        )
+    })
+}
+
 pub fn check_create(
     body: &Value,
     now: OffsetDateTime,
     options: &SimulatorOptions,
     app_only: bool,
 ) -> Result<NewSubscription, GraphError> {
-    let body = body.as_object().ok_or_else(|| {
-        GraphError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "Unable to read JSON request payload. The body must be a JSON object.",
-        )
-    })?;
+    let body = object(body)?;
     for web_push in [
         "vapidPublicKey",
         "webPushEncryptionP256dhPublicKey",
@@ -311,13 +315,7 @@ pub struct Update {
 }
 
 pub fn check_update(body: &Value, kind: &ResourceKind) -> Result<Update, GraphError> {
-    let body = body.as_object().ok_or_else(|| {
-        GraphError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "Unable to read JSON request payload. The body must be a JSON object.",
-        )
-    })?;
+    let body = object(body)?;
     for key in body.keys() {
         match key.as_str() {
             "expirationDateTime" | "notificationUrl" | "encryptionCertificate"

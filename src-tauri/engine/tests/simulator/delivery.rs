@@ -7,11 +7,10 @@ use std::time::Duration;
 use hookscope_engine::model::{Subscription, SubscriptionStatus, Verdict};
 use hookscope_engine::simulator::{EndpointState, LifecycleEvent, Outcome, TriggerSpec};
 use hookscope_engine::store::NotificationQuery;
-use hookscope_engine::{Engine, EngineConfig, ReceiverOptions};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{in_minutes, subscription, Sim, TestReceiver};
+use crate::support::{hookscope_receiver, in_minutes, subscription, Sim, TestReceiver};
 
 fn spec(resource: &str) -> TriggerSpec {
     TriggerSpec {
@@ -349,15 +348,7 @@ async fn a_slow_endpoint_enters_the_slow_state_then_the_drop_state() {
 #[tokio::test]
 async fn a_hookscope_receiver_stores_what_the_simulator_sends() {
     let sim = Sim::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
-    let listening = engine
-        .listen(&ReceiverOptions {
-            port: 0,
-            ..ReceiverOptions::default()
-        })
-        .await
-        .unwrap();
+    let (_dir, engine, listening) = hookscope_receiver().await;
     let urls = listening.urls().clone();
     let (status, created, _) = sim
         .create(&json!({

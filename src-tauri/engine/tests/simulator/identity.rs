@@ -108,7 +108,9 @@ async fn token_errors_have_entra_shape_and_codes() {
     let sim = Sim::start().await;
     let app = sim.running.options().app.clone();
     let scope = "https://graph.microsoft.com/.default";
-    let cases: Vec<(String, Vec<(&str, &str)>, u16, &str, u64)> = vec![
+    // (path, form, status, error, AADSTS code)
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, u16, &'a str, u64);
+    let cases: Vec<Case> = vec![
         (
             token_path(&sim),
             vec![

@@ -5,21 +5,12 @@ use hookscope_engine::model::Verdict;
 use hookscope_engine::sandbox::{Sandbox, SandboxSend};
 use hookscope_engine::simulator::{Fault, FaultKind, Operation};
 use hookscope_engine::store::NotificationQuery;
-use hookscope_engine::{Engine, EngineConfig, ReceiverOptions};
 
-use crate::support::{in_minutes, Sim, TestReceiver};
+use crate::support::{hookscope_receiver, in_minutes, Sim, TestReceiver};
 
 #[tokio::test]
 async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
-    let listening = engine
-        .listen(&ReceiverOptions {
-            port: 0,
-            ..ReceiverOptions::default()
-        })
-        .await
-        .unwrap();
+    let (dir, engine, listening) = hookscope_receiver().await;
     let sandbox = Sandbox::start(&engine, listening.urls())
         .await
         .expect("sandbox starts");

@@ -10,7 +10,9 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hookscope_engine::engine::Listening;
 use hookscope_engine::simulator::{self, RunningSimulator, SimulatorOptions};
+use hookscope_engine::{Engine, EngineConfig, ReceiverOptions};
 use serde_json::{json, Value};
 
 pub struct Sim {
@@ -112,6 +114,20 @@ impl Sim {
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
+}
+
+/// Hookscope's own engine and receiver on a temporary data directory: the real thing at the other end.
+pub async fn hookscope_receiver() -> (tempfile::TempDir, Engine, Listening) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
+    let listening = engine
+        .listen(&ReceiverOptions {
+            port: 0,
+            ..ReceiverOptions::default()
+        })
+        .await
+        .unwrap();
+    (dir, engine, listening)
 }
 
 /// A subscription body that passes every rule, pointed at `receiver`.
