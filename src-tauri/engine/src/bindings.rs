@@ -6,7 +6,8 @@ use ts_rs::{Config, TS};
 use crate::bus::Event;
 use crate::feed::FeedBatch;
 use crate::model::{
-    Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict,
+    KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord, Subscription,
+    SubscriptionStatus, Verdict,
 };
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
 use crate::sandbox::{SandboxSend, SandboxStatus};
@@ -24,6 +25,8 @@ pub fn typescript() -> String {
         RequestRecord::decl(&cfg),
         SubscriptionStatus::decl(&cfg),
         Subscription::decl(&cfg),
+        KeeperAction::decl(&cfg),
+        KeeperEvent::decl(&cfg),
         ReceiverUrls::decl(&cfg),
         ReceiverStatus::decl(&cfg),
         Page::<()>::decl(&cfg),

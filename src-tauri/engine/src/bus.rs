@@ -7,7 +7,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
-use crate::model::{Notification, RequestRecord};
+use crate::model::{KeeperEvent, Notification, RequestRecord};
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -32,6 +32,9 @@ pub enum Event {
         path: String,
         at: String,
     },
+    /// The keeper acted on a subscription (recorded in the store before it is published).
+    #[serde(rename_all = "camelCase")]
+    Keeper { event: KeeperEvent },
     /// The store could not persist a group; its notifications were answered 503 so Graph retries.
     #[serde(rename_all = "camelCase")]
     StoreFailed { message: String },

@@ -25,6 +25,12 @@ pub fn rfc3339_millis(micros: i64) -> String {
     }
 }
 
+/// Any RFC 3339 instant Graph or a person writes (`Z` or an offset, 0–7 fractional digits), as microseconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let at = OffsetDateTime::parse(text.trim(), &Rfc3339).ok()?;
+    Some((at.unix_timestamp_nanos() / 1_000) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +45,14 @@ mod tests {
             rfc3339_millis(1_700_000_000_000_000),
             "2023-11-14T22:13:20.000Z"
         );
+    }
+
+    #[test]
+    fn reads_graph_expiry_forms_back() {
+        let at = 1_700_000_000_123_000;
+        assert_eq!(parse_rfc3339(&rfc3339_millis(at)), Some(at));
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20.1230000Z"), Some(at));
+        assert_eq!(parse_rfc3339("2023-11-14T23:13:20.123+01:00"), Some(at));
+        assert_eq!(parse_rfc3339("tomorrow"), None);
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bus::{Bus, Event};
 use crate::config::{EngineConfig, ReceiverOptions};
-use crate::model::{Notification, Page, RequestRecord, Subscription};
+use crate::model::{KeeperEvent, Notification, Page, RequestRecord, Subscription};
 use crate::receiver::{self, ReceiverUrls, RunningReceiver};
 use crate::store::{NotificationQuery, RequestQuery, Store, StoreError};
 
@@ -138,6 +138,22 @@ impl Engine {
     /// Records a subscription Hookscope holds (Graph's answer to a create, or a test's fixture).
     pub async fn put_subscription(&self, subscription: Subscription) -> Result<(), StoreError> {
         self.store.put_subscription(subscription).await
+    }
+
+    /// Records what the keeper did and tells the fronts.
+    pub async fn record_keeper_event(&self, event: KeeperEvent) -> Result<(), StoreError> {
+        self.store.put_keeper_event(event.clone()).await?;
+        self.bus.publish(Event::Keeper { event });
+        Ok(())
+    }
+
+    /// What the keeper did, newest first (for one subscription when given; `limit` 0 = all).
+    pub async fn keeper_events(
+        &self,
+        subscription_id: Option<&str>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<KeeperEvent>> {
+        self.store.keeper_events(subscription_id, limit).await
     }
 
     /// Commits whatever is queued and closes the database.

@@ -8,7 +8,7 @@ use tokio::sync::{broadcast, mpsc};
 use ts_rs::TS;
 
 use crate::bus::Event;
-use crate::model::Notification;
+use crate::model::{KeeperEvent, Notification};
 
 #[derive(Debug, Clone, Default, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -16,13 +16,15 @@ use crate::model::Notification;
 pub struct FeedBatch {
     /// Newly stored notifications, oldest first.
     pub notifications: Vec<Notification>,
+    /// What the keeper did meanwhile (renewals, re-creations, gaps), oldest first.
+    pub keeper: Vec<KeeperEvent>,
     /// Events the feed could not keep up with; the UI should reload its page from the store.
     pub missed: u64,
 }
 
 impl FeedBatch {
     fn is_empty(&self) -> bool {
-        self.notifications.is_empty() && self.missed == 0
+        self.notifications.is_empty() && self.keeper.is_empty() && self.missed == 0
     }
 
     fn absorb(&mut self, event: Event) {
@@ -30,6 +32,7 @@ impl FeedBatch {
             Event::NotificationsStored { notifications } => {
                 self.notifications.extend(notifications.iter().cloned())
             }
+            Event::Keeper { event } => self.keeper.push(event),
             // Request records carry whole bodies; the feed shows notifications and leaves requests to
             // the inspector, which reads them from the store when asked.
             Event::RequestsRecorded { .. }

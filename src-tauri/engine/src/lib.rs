@@ -9,12 +9,14 @@ pub mod config;
 pub mod engine;
 pub mod feed;
 pub mod graph;
+pub mod keeper;
 pub mod model;
 pub mod receiver;
 pub mod rich;
 pub mod sandbox;
 pub mod simulator;
 pub mod store;
+pub mod subscriptions;
 
 pub use bus::{Bus, Event};
 pub use config::{Durability, EngineConfig, ReceiverOptions};

@@ -65,6 +65,26 @@ export type SubscriptionStatus = "active" | "expired" | "removed" | "failed";
 
 export type Subscription = { id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, };
 
+export type KeeperAction = "renewed" | "recreated" | "repointed" | "gap";
+
+export type KeeperEvent = { id: string, at: string, subscriptionId: string, action: KeeperAction, 
+/**
+ * False when the attempt failed; `message` then says why and what happens next.
+ */
+ok: boolean, 
+/**
+ * One sentence for people.
+ */
+message: string, 
+/**
+ * The expiry Graph granted, after a renewal or re-creation.
+ */
+expirationDateTime: string | null, 
+/**
+ * The subscription that replaced this one, after a re-creation.
+ */
+newSubscriptionId: string | null, };
+
 export type ReceiverUrls = { localUrl: string, publicUrl: string | null, 
 /**
  * The URL to give Graph as `notificationUrl` (public when published, else local).
@@ -85,11 +105,15 @@ export type FeedBatch = {
  */
 notifications: Array<Notification>, 
 /**
+ * What the keeper did meanwhile (renewals, re-creations, gaps), oldest first.
+ */
+keeper: Array<KeeperEvent>, 
+/**
  * Events the feed could not keep up with; the UI should reload its page from the store.
  */
 missed: number, };
 
-export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "storeFailed", message: string, };
+export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "keeper", event: KeeperEvent, } | { "type": "storeFailed", message: string, };
 
 export type SandboxStatus = { graphUrl: string, subscriptionId: string, resource: string, expirationDateTime: string, };
 

@@ -51,6 +51,11 @@ impl GraphClient {
         })
     }
 
+    /// The tenant this client signs in to: the keeper acts only on that tenant's subscriptions.
+    pub fn tenant_id(&self) -> &str {
+        &self.credentials.tenant_id
+    }
+
     fn unreachable(&self, host: &str, error: reqwest::Error) -> GraphApiError {
         GraphApiError {
             status: 0,
@@ -116,10 +121,15 @@ impl GraphClient {
         body: Option<&Value>,
         doing: &str,
     ) -> Result<(u16, Vec<u8>), GraphApiError> {
-        let url = format!(
-            "{}/v1.0{path}",
-            self.credentials.graph_url.trim_end_matches('/')
-        );
+        // `@odata.nextLink` pages come back as absolute URLs.
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!(
+                "{}/v1.0{path}",
+                self.credentials.graph_url.trim_end_matches('/')
+            )
+        };
         for attempt in 0..2 {
             let mut request = self
                 .http
@@ -172,23 +182,86 @@ impl GraphClient {
             )
             .await?;
         let created: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let text = |name: &str| created[name].as_str().map(str::to_string);
-        Ok(Subscription {
+        let mut subscription = self.parse(&created);
+        // Graph never returns the clientState; keep the one we chose.
+        subscription.client_state = Some(new.client_state.clone());
+        if subscription.expiration_date_time.is_empty() {
+            subscription.expiration_date_time = new.expiration_date_time.clone();
+        }
+        Ok(subscription)
+    }
+
+    /// A subscription as Graph describes it (clientState unknown: Graph reads it back as null).
+    fn parse(&self, value: &Value) -> Subscription {
+        let text = |name: &str| value[name].as_str().map(str::to_string);
+        Subscription {
             id: text("id").unwrap_or_default(),
-            resource: text("resource").unwrap_or_else(|| new.resource.clone()),
-            change_type: text("changeType").unwrap_or_else(|| new.change_type.clone()),
-            notification_url: text("notificationUrl")
-                .unwrap_or_else(|| new.notification_url.clone()),
+            resource: text("resource").unwrap_or_default(),
+            change_type: text("changeType").unwrap_or_default(),
+            notification_url: text("notificationUrl").unwrap_or_default(),
             lifecycle_notification_url: text("lifecycleNotificationUrl"),
-            expiration_date_time: text("expirationDateTime")
-                .unwrap_or_else(|| new.expiration_date_time.clone()),
-            include_resource_data: created["includeResourceData"].as_bool().unwrap_or(false),
-            client_state: Some(new.client_state.clone()),
+            expiration_date_time: text("expirationDateTime").unwrap_or_default(),
+            include_resource_data: value["includeResourceData"].as_bool().unwrap_or(false),
+            client_state: None,
             tenant_id: Some(self.credentials.tenant_id.clone()),
             auto_renew: true,
             status: SubscriptionStatus::Active,
             last_error: None,
-        })
+        }
+    }
+
+    /// PATCHes the expiry and/or the notification URL; Graph re-validates a changed URL first.
+    pub async fn update_subscription(
+        &self,
+        id: &str,
+        expiration_date_time: Option<&str>,
+        notification_url: Option<&str>,
+    ) -> Result<Subscription, GraphApiError> {
+        let mut body = serde_json::Map::new();
+        if let Some(expiry) = expiration_date_time {
+            body.insert("expirationDateTime".into(), expiry.into());
+        }
+        if let Some(url) = notification_url {
+            body.insert("notificationUrl".into(), url.into());
+        }
+        let (_, bytes) = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/subscriptions/{id}"),
+                Some(&Value::Object(body)),
+                "Updating the subscription",
+            )
+            .await?;
+        Ok(self.parse(&serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    }
+
+    /// Answers a `reauthorizationRequired` lifecycle event.
+    pub async fn reauthorize_subscription(&self, id: &str) -> Result<(), GraphApiError> {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/subscriptions/{id}/reauthorize"),
+            None,
+            "Reauthorizing the subscription",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Every subscription this app holds at Graph, following `@odata.nextLink` pages.
+    pub async fn list_subscriptions(&self) -> Result<Vec<Subscription>, GraphApiError> {
+        let mut found = Vec::new();
+        let mut next = Some("/subscriptions".to_string());
+        while let Some(path) = next.take() {
+            let (_, bytes) = self
+                .call(reqwest::Method::GET, &path, None, "Listing subscriptions")
+                .await?;
+            let page: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if let Some(items) = page["value"].as_array() {
+                found.extend(items.iter().map(|item| self.parse(item)));
+            }
+            next = page["@odata.nextLink"].as_str().map(str::to_string);
+        }
+        Ok(found)
     }
 
     pub async fn delete_subscription(&self, id: &str) -> Result<(), GraphApiError> {

@@ -4,7 +4,9 @@
 mod client;
 mod credentials;
 mod error;
+pub mod settings;
 
 pub use client::{GraphClient, NewSubscription};
 pub use credentials::AppCredentials;
 pub use error::GraphApiError;
+pub use settings::{Cloud, GraphSettings};

@@ -1,10 +1,12 @@
 //! The records Hookscope shows and prints: one shape for the store, the bus, the command line's JSON and
 //! the UI's generated TypeScript types, so no front can drift from another.
 
+mod keeper;
 mod notification;
 mod request;
 mod subscription;
 
+pub use keeper::{KeeperAction, KeeperEvent};
 pub use notification::{Notification, Verdict};
 pub use request::{RequestKind, RequestRecord};
 pub use subscription::{Subscription, SubscriptionStatus};

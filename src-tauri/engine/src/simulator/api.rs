@@ -98,7 +98,11 @@ fn fault(
     grant: &Grant,
     permission: Option<&str>,
 ) -> Result<(), GraphError> {
-    let taken = faults::take(&mut shared.lock().faults, operation);
+    let taken = {
+        let mut state = shared.lock();
+        *state.calls.entry(operation).or_default() += 1;
+        faults::take(&mut state.faults, operation)
+    };
     match taken {
         Some(fault) => Err(fault.to_error(
             operation,

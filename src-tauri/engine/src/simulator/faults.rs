@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::errors::GraphError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FaultKind {
     /// 429 `TooManyRequests` with `Retry-After`.
@@ -20,7 +20,7 @@ pub enum FaultKind {
 }
 
 /// Which API operation a fault hits; None hits any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Operation {
     Create,

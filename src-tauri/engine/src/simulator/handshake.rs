@@ -123,6 +123,13 @@ pub async fn validate(
     (verdict, outcome)
 }
 
+/// Plays Graph's validation request against a URL, as a self-check before asking Graph to: Ok when it
+/// would pass, else what went wrong in words (unreachable, the status, or what was echoed).
+pub async fn probe(http: &reqwest::Client, url: &str, timeout: Duration) -> Result<(), String> {
+    let (verdict, outcome) = validate(http, url, timeout, false).await;
+    verdict.map_err(|_| outcome.error.unwrap_or_else(|| "failed".into()))
+}
+
 fn root_cause(error: &reqwest::Error) -> String {
     let mut cause: &dyn std::error::Error = error;
     while let Some(next) = cause.source() {

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use delivery::{DeliveryRecord, EndpointState, Outcome, Rules as DeliveryRules};
 pub use faults::{Fault, FaultKind, Operation};
-pub use handshake::{new_token as new_validation_token, url_with_token};
+pub use handshake::{new_token as new_validation_token, probe as probe_handshake, url_with_token};
 pub use payloads::LifecycleEvent;
 pub use remote::SimulatorClient;
 pub use tampering::Tamper;
@@ -166,6 +166,16 @@ impl RunningSimulator {
 
     pub fn add_fault(&self, fault: Fault) {
         self.shared.lock().faults.push(fault);
+    }
+
+    /// How many authenticated calls of this operation the simulator answered (faults included).
+    pub fn calls(&self, operation: Operation) -> u64 {
+        self.shared
+            .lock()
+            .calls
+            .get(&operation)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn advance_clock(&self, by: Duration) {

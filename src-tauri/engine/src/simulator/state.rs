@@ -40,6 +40,8 @@ pub struct State {
     pub device_codes: HashMap<String, DeviceGrant>,
     pub refresh_tokens: HashMap<String, Grant>,
     pub faults: Vec<Fault>,
+    /// Authenticated API calls per operation, faulted or not: how tests see a client's manners.
+    pub calls: HashMap<super::Operation, u64>,
 }
 
 impl State {

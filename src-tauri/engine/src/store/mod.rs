@@ -21,7 +21,7 @@ pub use rows::{NotificationRow, RequestRow};
 
 use crate::bus::Bus;
 use crate::config::{Durability, EngineConfig};
-use crate::model::Subscription;
+use crate::model::{KeeperEvent, Subscription};
 use writer::Job;
 
 /// The sentence a refused delivery gets; Graph reads only the status, a person reads this.
@@ -185,6 +185,19 @@ impl Store {
         self.jobs
             .send(Job::PutSubscription {
                 subscription: Box::new(subscription),
+                ack,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Records what the keeper did (through the writer, like every write).
+    pub async fn put_keeper_event(&self, event: KeeperEvent) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::Keeper {
+                event: Box::new(event),
                 ack,
             })
             .await

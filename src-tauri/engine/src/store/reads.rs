@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use super::rows::{NotificationRow, RequestRow};
 use super::Store;
 use crate::model::{
-    Notification, Page, RequestKind, RequestRecord, Subscription, SubscriptionStatus, Verdict,
+    KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord, Subscription,
+    SubscriptionStatus, Verdict,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -248,6 +249,69 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(Subscription::from).collect())
+    }
+
+    /// The subscriptions with when Graph granted their current expiry (microseconds), for the keeper.
+    pub async fn subscriptions_with_grant(&self) -> anyhow::Result<Vec<(Subscription, i64)>> {
+        let rows: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT id, granted_at FROM subscriptions")
+                .fetch_all(self.pool())
+                .await?;
+        let granted: std::collections::HashMap<String, i64> = rows
+            .into_iter()
+            .map(|(id, at)| (id, at.unwrap_or_default()))
+            .collect();
+        Ok(self
+            .subscriptions()
+            .await?
+            .into_iter()
+            .map(|s| {
+                let at = granted.get(&s.id).copied().unwrap_or_default();
+                (s, at)
+            })
+            .collect())
+    }
+
+    /// What the keeper did, newest first; for one subscription when given. `limit` 0 means all.
+    pub async fn keeper_events(
+        &self,
+        subscription_id: Option<&str>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<KeeperEvent>> {
+        type Row = (
+            String,
+            i64,
+            String,
+            String,
+            bool,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, at, subscription_id, action, ok, message, expiration_date_time, new_subscription_id \
+             FROM keeper_events WHERE (?1 IS NULL OR subscription_id = ?1) ORDER BY at DESC, id DESC \
+             LIMIT CASE WHEN ?2 = 0 THEN -1 ELSE ?2 END",
+        )
+        .bind(subscription_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, subscription_id, action, ok, message, expiry, new_id)| KeeperEvent {
+                    id,
+                    at: crate::clock::rfc3339_millis(at),
+                    subscription_id,
+                    action: KeeperAction::parse(&action),
+                    ok,
+                    message,
+                    expiration_date_time: expiry,
+                    new_subscription_id: new_id,
+                },
+            )
+            .collect())
     }
 
     /// Subscription id → clientState, for the receiver's verdicts.

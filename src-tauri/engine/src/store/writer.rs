@@ -15,7 +15,7 @@ use super::rows::{NotificationRow, RequestRow};
 use super::StoreError;
 use crate::bus::{Bus, Event};
 use crate::clock::now_micros;
-use crate::model::Subscription;
+use crate::model::{KeeperEvent, Subscription};
 
 /// Upper bound on the jobs folded into one transaction, so a flood cannot make a commit unbounded.
 const MAX_GROUP_JOBS: usize = 4_096;
@@ -41,6 +41,11 @@ pub(crate) enum Job {
     },
     PutSubscription {
         subscription: Box<Subscription>,
+        ack: Ack,
+    },
+    /// Rare (a few a day per subscription), so each gets a statement of its own after the group.
+    Keeper {
+        event: Box<KeeperEvent>,
         ack: Ack,
     },
     Shutdown {
@@ -79,12 +84,14 @@ pub(crate) async fn run(
         let mut shutdown = None;
         let mut records = Vec::new();
         let mut subscriptions = Vec::new();
+        let mut keeper = Vec::new();
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
                 Job::PutSubscription { subscription, ack } => {
                     subscriptions.push((subscription, ack))
                 }
+                Job::Keeper { event, ack } => keeper.push((event, ack)),
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
@@ -98,6 +105,9 @@ pub(crate) async fn run(
             &bus,
         )
         .await;
+        for (event, ack) in keeper {
+            let _ = ack.send(insert_keeper_event(&mut conn, &event).await);
+        }
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
             flush_latencies(&mut conn, &mut latencies).await;
@@ -416,12 +426,14 @@ async fn upsert_subscription(
     sqlx::query(
         "INSERT INTO subscriptions (id, resource, change_type, notification_url, lifecycle_notification_url, \
          expiration_date_time, include_resource_data, client_state, tenant_id, auto_renew, status, last_error, \
-         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         created_at, updated_at, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET resource = excluded.resource, change_type = excluded.change_type, \
          notification_url = excluded.notification_url, lifecycle_notification_url = excluded.lifecycle_notification_url, \
          expiration_date_time = excluded.expiration_date_time, include_resource_data = excluded.include_resource_data, \
          client_state = excluded.client_state, tenant_id = excluded.tenant_id, auto_renew = excluded.auto_renew, \
-         status = excluded.status, last_error = excluded.last_error, updated_at = excluded.updated_at",
+         status = excluded.status, last_error = excluded.last_error, updated_at = excluded.updated_at, \
+         granted_at = CASE WHEN subscriptions.expiration_date_time = excluded.expiration_date_time \
+         THEN subscriptions.granted_at ELSE excluded.granted_at END",
     )
     .bind(&s.id)
     .bind(&s.resource)
@@ -435,6 +447,7 @@ async fn upsert_subscription(
     .bind(s.auto_renew)
     .bind(s.status.as_str())
     .bind(&s.last_error)
+    .bind(now)
     .bind(now)
     .bind(now)
     .execute(&mut *conn)
@@ -451,4 +464,26 @@ async fn flush_latencies(conn: &mut SqliteConnection, latencies: &mut Vec<(Strin
         tracing::warn!(%error, "could not record latencies");
     }
     latencies.clear();
+}
+
+async fn insert_keeper_event(
+    conn: &mut SqliteConnection,
+    e: &KeeperEvent,
+) -> Result<(), StoreError> {
+    let at = crate::clock::parse_rfc3339(&e.at).unwrap_or_else(crate::clock::now_micros);
+    sqlx::query(
+        "INSERT OR REPLACE INTO keeper_events (id, at, subscription_id, action, ok, message, \
+         expiration_date_time, new_subscription_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&e.id)
+    .bind(at)
+    .bind(&e.subscription_id)
+    .bind(e.action.as_str())
+    .bind(e.ok)
+    .bind(&e.message)
+    .bind(&e.expiration_date_time)
+    .bind(&e.new_subscription_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -135,7 +135,7 @@ export class MemoryBackend implements Backend {
 
   /** Stores the batch's notifications (oldest first, like the engine) and delivers it to every watcher. */
   emit(batch: Partial<FeedBatch>): void {
-    const full: FeedBatch = { notifications: [], missed: 0, ...batch };
+    const full: FeedBatch = { notifications: [], keeper: [], missed: 0, ...batch };
     for (const n of full.notifications) this.stored.unshift(n);
     for (const watcher of this.watchers) watcher(structuredClone(full));
   }

@@ -1,0 +1,348 @@
+//! The keeper: keeps every auto-renewing subscription alive and pointed at this receiver without the
+//! user thinking about it. Renews on schedule, answers lifecycle events, re-points after a URL change,
+//! and at start catches up on whatever expired or moved while Hookscope was not running. It works one
+//! subscription at a time, so a thousand due renewals never become a storm of parallel calls.
+
+mod actions;
+mod backoff;
+mod schedule;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::bus::Event;
+use crate::graph::{GraphApiError, GraphClient};
+use crate::model::{KeeperAction, Notification, Subscription, SubscriptionStatus, Verdict};
+use crate::receiver::ReceiverUrls;
+use crate::Engine;
+
+use actions::{describe, Actions};
+use backoff::{Backoff, Failure};
+pub use schedule::{lifetime_again, renew_at};
+
+/// Never sleep longer than this: subscriptions created by another process (`hookscope subscribe`
+/// beside `listen`) are noticed within it.
+const LONGEST_SLEEP: Duration = Duration::from_secs(5);
+/// Graph's rule: no reauthorize and PATCH of one subscription within ten minutes; Graph repeats
+/// `reauthorizationRequired` until answered, so one answer covers the repeats.
+const REAUTHORIZE_QUIET: Duration = Duration::from_secs(600);
+
+pub struct Keeper {
+    urls: watch::Sender<ReceiverUrls>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+/// Starts keeping the subscriptions this client's tenant holds, for the receiver at `urls`.
+pub fn start(engine: Engine, graph: Arc<GraphClient>, urls: ReceiverUrls) -> Keeper {
+    let (urls_tx, urls_rx) = watch::channel(urls);
+    let (stop_tx, stop_rx) = oneshot::channel();
+    // Subscribe before the task starts, so no lifecycle event stored meanwhile is missed.
+    let events = engine.events();
+    let state = State {
+        engine,
+        graph,
+        backoff: Backoff::default(),
+        answered: HashMap::new(),
+    };
+    let task = tokio::spawn(state.run(events, urls_rx, stop_rx));
+    Keeper {
+        urls: urls_tx,
+        stop: Some(stop_tx),
+        task,
+    }
+}
+
+impl Keeper {
+    /// The public URL changed (a tunnel came back elsewhere): every subscription follows it.
+    pub fn set_urls(&self, urls: ReceiverUrls) {
+        self.urls.send_replace(urls);
+    }
+
+    /// Stops after the action in progress, if any.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+struct State {
+    engine: Engine,
+    graph: Arc<GraphClient>,
+    backoff: Backoff,
+    /// When each subscription's `reauthorizationRequired` was last answered.
+    answered: HashMap<String, Instant>,
+}
+
+impl State {
+    async fn run(
+        mut self,
+        mut events: broadcast::Receiver<Event>,
+        mut urls: watch::Receiver<ReceiverUrls>,
+        mut stop: oneshot::Receiver<()>,
+    ) {
+        loop {
+            let current = urls.borrow_and_update().clone();
+            let wake = self.sweep(&current).await;
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = tokio::time::sleep(wake) => {}
+                changed = urls.changed() => if changed.is_err() { return },
+                event = events.recv() => match event {
+                    Ok(Event::NotificationsStored { notifications }) => {
+                        self.react(&notifications, &current).await;
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+            }
+        }
+    }
+
+    fn actions(&self, urls: &ReceiverUrls) -> Actions {
+        Actions {
+            engine: self.engine.clone(),
+            graph: self.graph.clone(),
+            urls: urls.clone(),
+        }
+    }
+
+    /// The subscriptions the keeper looks after, with when their expiry was granted.
+    async fn kept(&self) -> Vec<(Subscription, i64)> {
+        let tenant = self.graph.tenant_id();
+        match self.engine.store().subscriptions_with_grant().await {
+            Ok(all) => all
+                .into_iter()
+                .filter(|(s, _)| s.status == SubscriptionStatus::Active)
+                .filter(|(s, _)| s.tenant_id.as_deref().is_none_or(|t| t == tenant))
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, "the keeper could not read the subscriptions");
+                Vec::new()
+            }
+        }
+    }
+
+    /// One pass over every kept subscription; returns how long to sleep until the next is due.
+    async fn sweep(&mut self, urls: &ReceiverUrls) -> Duration {
+        let mut next = LONGEST_SLEEP;
+        for (subscription, granted) in self.kept().await {
+            let now = crate::clock::now_micros();
+            let Some(expiry) = crate::clock::parse_rfc3339(&subscription.expiration_date_time)
+            else {
+                continue;
+            };
+            if !self.backoff.ready(&subscription.id, Instant::now()) {
+                continue;
+            }
+            let actions = self.actions(urls);
+            let lifetime = lifetime_again(granted, expiry);
+            if !subscription.auto_renew {
+                if now >= expiry {
+                    let mut expired = subscription;
+                    expired.status = SubscriptionStatus::Expired;
+                    let _ = self.engine.put_subscription(expired).await;
+                }
+                continue;
+            }
+            if now >= expiry {
+                let message = format!(
+                    "Subscription {} expired at {} while it could not be renewed; changes from then until it was re-created were not delivered, so fetch {} to catch up.",
+                    subscription.id, subscription.expiration_date_time, subscription.resource
+                );
+                let why = "it had expired";
+                match actions
+                    .recreate(
+                        subscription.clone(),
+                        lifetime,
+                        SubscriptionStatus::Expired,
+                        why,
+                    )
+                    .await
+                {
+                    Ok(_) => actions.gap(&subscription.id, message).await,
+                    Err(error) => {
+                        self.fail(&actions, subscription, KeeperAction::Recreated, &error)
+                            .await
+                    }
+                }
+                continue;
+            }
+            if moved(&subscription, urls) {
+                match actions.repoint(subscription.clone(), lifetime).await {
+                    Ok(_) => self.backoff.succeeded(&subscription.id),
+                    Err(error) => {
+                        self.fail(&actions, subscription, KeeperAction::Repointed, &error)
+                            .await
+                    }
+                }
+                continue;
+            }
+            let due = renew_at(granted, expiry);
+            if now >= due {
+                self.renew(&actions, subscription, lifetime, "on schedule")
+                    .await;
+            } else {
+                next = next.min(Duration::from_micros((due - now) as u64));
+            }
+        }
+        if let Some(ready) = self.backoff.next_ready() {
+            next = next.min(ready.saturating_duration_since(Instant::now()));
+        }
+        next.max(Duration::from_millis(50))
+    }
+
+    /// A renewal; a 404 means Graph lost it, so it is made anew.
+    async fn renew(
+        &mut self,
+        actions: &Actions,
+        subscription: Subscription,
+        lifetime: crate::subscriptions::Lifetime,
+        why: &str,
+    ) {
+        match actions.renew(subscription.clone(), lifetime, why).await {
+            Ok(_) => self.backoff.succeeded(&subscription.id),
+            Err(error) if error.status == 404 => {
+                let message = format!(
+                    "Graph no longer had subscription {}; changes since it was lost were not delivered, so fetch {} to catch up.",
+                    subscription.id, subscription.resource
+                );
+                let why = "Graph answered 404 to its renewal";
+                match actions
+                    .recreate(
+                        subscription.clone(),
+                        lifetime,
+                        SubscriptionStatus::Expired,
+                        why,
+                    )
+                    .await
+                {
+                    Ok(_) => {
+                        self.backoff.succeeded(&subscription.id);
+                        actions.gap(&subscription.id, message).await;
+                    }
+                    Err(error) => {
+                        self.fail(actions, subscription, KeeperAction::Recreated, &error)
+                            .await
+                    }
+                }
+            }
+            Err(error) => {
+                self.fail(actions, subscription, KeeperAction::Renewed, &error)
+                    .await
+            }
+        }
+    }
+
+    async fn fail(
+        &mut self,
+        actions: &Actions,
+        subscription: Subscription,
+        action: KeeperAction,
+        error: &GraphApiError,
+    ) {
+        let failure = self.backoff.failed(&subscription.id, error, Instant::now());
+        let what = describe(error, &subscription);
+        let (message, refused) = match failure {
+            Failure::Transient(wait) => (
+                format!(
+                    "{} failed: {what} Trying again in {} s.",
+                    verb(action),
+                    wait.as_secs().max(1)
+                ),
+                false,
+            ),
+            Failure::Refused => (format!("{} failed: {what}", verb(action)), true),
+        };
+        actions.failed(subscription, action, message, refused).await;
+    }
+
+    /// Lifecycle events that passed the receiver's checks (a forged one is rejected there and changes
+    /// nothing here); a repeat Graph sends while the first is answered is answered once.
+    async fn react(&mut self, notifications: &[Notification], urls: &ReceiverUrls) {
+        for note in notifications {
+            let (Some(event), Some(id)) = (&note.lifecycle_event, &note.subscription_id) else {
+                continue;
+            };
+            if note.verdict != Verdict::Accepted {
+                continue;
+            }
+            let Some((subscription, granted)) =
+                self.kept().await.into_iter().find(|(s, _)| s.id == *id)
+            else {
+                continue;
+            };
+            let actions = self.actions(urls);
+            let expiry =
+                crate::clock::parse_rfc3339(&subscription.expiration_date_time).unwrap_or_default();
+            let lifetime = lifetime_again(granted, expiry);
+            match event.as_str() {
+                "reauthorizationRequired" => {
+                    if self
+                        .answered
+                        .get(id)
+                        .is_some_and(|at| at.elapsed() < REAUTHORIZE_QUIET)
+                    {
+                        continue;
+                    }
+                    self.answered.insert(id.clone(), Instant::now());
+                    self.renew(
+                        &actions,
+                        subscription,
+                        lifetime,
+                        "as Graph asked (reauthorizationRequired)",
+                    )
+                    .await;
+                }
+                "subscriptionRemoved" => {
+                    let why = "Graph removed it (subscriptionRemoved)";
+                    if let Err(error) = actions
+                        .recreate(
+                            subscription.clone(),
+                            lifetime,
+                            SubscriptionStatus::Removed,
+                            why,
+                        )
+                        .await
+                    {
+                        self.fail(&actions, subscription, KeeperAction::Recreated, &error)
+                            .await;
+                    }
+                }
+                "missed" => {
+                    let message = format!(
+                        "Graph could not deliver some notifications for {} (missed) around {}; fetch {} to catch up.",
+                        subscription.id, note.received_at, subscription.resource
+                    );
+                    actions.gap(id, message).await;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Whether the subscription points at an earlier address of this receiver. Subscriptions a user aimed
+/// elsewhere on purpose (`--notification-url` to another app) are left alone.
+fn moved(subscription: &Subscription, urls: &ReceiverUrls) -> bool {
+    subscription.notification_url != urls.notification_url
+        && subscription
+            .notification_url
+            .trim_end_matches('/')
+            .ends_with("/notifications")
+}
+
+fn verb(action: KeeperAction) -> &'static str {
+    match action {
+        KeeperAction::Renewed => "Renewing",
+        KeeperAction::Recreated => "Re-creating",
+        KeeperAction::Repointed => "Re-pointing",
+        KeeperAction::Gap => "Recording a gap",
+    }
+}

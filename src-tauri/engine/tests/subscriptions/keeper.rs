@@ -1,0 +1,250 @@
+//! The keeper on its own: renewals on schedule with no storm, Graph's throttling honoured, catch-up after
+//! downtime, and following the receiver to a new URL.
+
+use std::time::Duration;
+
+use hookscope_engine::model::{KeeperAction, SubscriptionStatus};
+use hookscope_engine::simulator::{Fault, FaultKind, Operation, TriggerSpec};
+
+use crate::fixture::{seconds_until, World};
+
+const MAILBOX: &str = "users/alex@contoso.com/messages";
+
+#[tokio::test]
+async fn short_lifetimes_are_renewed_before_they_expire_again_and_again_without_a_storm() {
+    let world = World::start().await;
+    let keeper = world.keeper();
+    let created = world.subscribe(MAILBOX, "created", "9s", true).await;
+    let renewals = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Renewed,
+            3,
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(renewals.iter().all(|e| e.ok), "{renewals:?}");
+    // Each renewal came with time left (a third of 9 s is 3 s) and asked for 9 s again.
+    let stored = world.local(&created.id).await;
+    assert_eq!(stored.status, SubscriptionStatus::Active);
+    let left = seconds_until(&stored.expiration_date_time);
+    assert!(left > 1.0 && left <= 9.5, "{left}");
+    assert!(
+        world.at_graph().await.contains(&created.id),
+        "never lapsed at Graph"
+    );
+    let patches = world.sim.running.calls(Operation::Update);
+    assert!(
+        (3..=4).contains(&patches),
+        "one PATCH per renewal, no storm: {patches}"
+    );
+    // And the subscription still delivers.
+    world
+        .sim
+        .running
+        .trigger(TriggerSpec {
+            subscription_id: Some(created.id.clone()),
+            ..TriggerSpec::default()
+        })
+        .await
+        .unwrap();
+    assert!(!world.notifications_of(&created.id).await.is_empty());
+    keeper.stop().await;
+}
+
+#[tokio::test]
+async fn throttling_is_waited_out_as_graph_asks_and_server_errors_back_off() {
+    let world = World::start().await;
+    let created = world.subscribe(MAILBOX, "created", "30s", true).await;
+    world.sim.running.add_fault(Fault {
+        kind: FaultKind::Throttle,
+        operation: Some(Operation::Update),
+        count: 1,
+        retry_after: Some(3),
+        permission: None,
+    });
+    world.sim.running.add_fault(Fault {
+        kind: FaultKind::ServerError,
+        operation: Some(Operation::Update),
+        count: 1,
+        retry_after: None,
+        permission: None,
+    });
+    let keeper = world.keeper();
+    let events = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Renewed,
+            3,
+            Duration::from_secs(40),
+        )
+        .await;
+    let outcomes: Vec<bool> = events.iter().map(|e| e.ok).collect();
+    assert_eq!(outcomes, [false, false, true], "{events:?}");
+    assert!(
+        events[0].message.contains("Trying again in 3 s"),
+        "{}",
+        events[0].message
+    );
+    let at = |i: usize| hookscope_engine::clock::parse_rfc3339(&events[i].at).unwrap();
+    assert!(
+        at(1) - at(0) >= 2_900_000,
+        "Retry-After honoured: {events:?}"
+    );
+    assert!(
+        at(2) - at(1) >= 1_900_000,
+        "backed off after the 500: {events:?}"
+    );
+    assert_eq!(world.sim.running.calls(Operation::Update), 3);
+    assert_eq!(
+        world.local(&created.id).await.last_error,
+        None,
+        "cleared once renewed"
+    );
+    keeper.stop().await;
+}
+
+#[tokio::test]
+async fn a_refusal_marks_the_subscription_failed_and_names_the_permission() {
+    let world = World::start().await;
+    let created = world.subscribe(MAILBOX, "created", "6s", true).await;
+    world.sim.running.add_fault(Fault {
+        kind: FaultKind::Forbidden,
+        operation: Some(Operation::Update),
+        count: 1,
+        retry_after: None,
+        permission: None,
+    });
+    let keeper = world.keeper();
+    let events = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Renewed,
+            1,
+            Duration::from_secs(15),
+        )
+        .await;
+    assert!(
+        !events[0].ok && events[0].message.contains("Mail.Read"),
+        "{events:?}"
+    );
+    let stored = world.local(&created.id).await;
+    assert_eq!(stored.status, SubscriptionStatus::Failed);
+    assert!(stored.last_error.unwrap().contains("Mail.Read"));
+    keeper.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscription_that_expired_while_stopped_is_recreated_and_the_gap_recorded() {
+    let world = World::start().await;
+    let created = world
+        .subscribe(MAILBOX, "created,updated", "2s", true)
+        .await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(
+        !world.at_graph().await.contains(&created.id),
+        "gone at Graph"
+    );
+    let keeper = world.keeper();
+    let recreated = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Recreated,
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
+    let gap = world
+        .keeper_events(&created.id, KeeperAction::Gap, 1, Duration::from_secs(5))
+        .await;
+    let new_id = recreated[0]
+        .new_subscription_id
+        .clone()
+        .expect("names its successor");
+    assert!(
+        gap[0].message.contains("were not delivered") && gap[0].message.contains(MAILBOX),
+        "{gap:?}"
+    );
+    let old = world.local(&created.id).await;
+    assert_eq!(
+        (old.status, old.auto_renew),
+        (SubscriptionStatus::Expired, false)
+    );
+    let new = world.local(&new_id).await;
+    assert_eq!(new.resource, created.resource);
+    assert_eq!(new.change_type, created.change_type);
+    assert_ne!(new.client_state, created.client_state, "a fresh secret");
+    assert!(world.at_graph().await.contains(&new_id));
+    keeper.stop().await;
+}
+
+#[tokio::test]
+async fn after_a_restart_at_another_url_subscriptions_follow_and_deliveries_arrive_there() {
+    let mut world = World::start().await;
+    let with_lifecycle = world.subscribe(MAILBOX, "created", "1h", true).await;
+    let without = world
+        .subscribe("users/bo@contoso.com/events", "created", "1h", false)
+        .await;
+    let before = world.listening().urls().clone();
+    world.restart_receiver().await;
+    let after = world.listening().urls().clone();
+    assert_ne!(before.notification_url, after.notification_url);
+    let keeper = world.keeper();
+
+    // No lifecycle URL: one PATCH of notificationUrl, same id.
+    world
+        .keeper_events(
+            &without.id,
+            KeeperAction::Repointed,
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(
+        world.local(&without.id).await.notification_url,
+        after.notification_url
+    );
+    // A lifecycle URL cannot be PATCHed: deleted and created anew at both new URLs.
+    let recreated = world
+        .keeper_events(
+            &with_lifecycle.id,
+            KeeperAction::Recreated,
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
+    let new_id = recreated[0].new_subscription_id.clone().unwrap();
+    let new = world.local(&new_id).await;
+    assert_eq!(new.notification_url, after.notification_url);
+    assert_eq!(
+        new.lifecycle_notification_url.as_deref(),
+        Some(after.lifecycle_url.as_str())
+    );
+    let held = world.at_graph().await;
+    assert!(
+        held.contains(&new_id) && held.contains(&without.id) && !held.contains(&with_lifecycle.id),
+        "{held:?}"
+    );
+
+    for id in [&without.id, &new_id] {
+        let report = world
+            .sim
+            .running
+            .trigger(TriggerSpec {
+                subscription_id: Some(id.to_string()),
+                ..TriggerSpec::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            report.deliveries.iter().all(|d| d.status == Some(202)),
+            "{report:?}"
+        );
+        assert_eq!(
+            world.notifications_of(id).await.len(),
+            1,
+            "arrived at the new URL and accepted"
+        );
+    }
+    keeper.stop().await;
+}

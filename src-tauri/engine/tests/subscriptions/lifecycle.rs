@@ -1,0 +1,190 @@
+//! Graph's lifecycle events and the keeper's answer to each; a forged one changes nothing.
+
+use std::time::Duration;
+
+use hookscope_engine::model::{KeeperAction, SubscriptionStatus, Verdict};
+use hookscope_engine::simulator::{LifecycleEvent, Operation, Tamper, TriggerSpec};
+
+use crate::fixture::World;
+
+const MAILBOX: &str = "users/alex@contoso.com/messages";
+
+fn lifecycle(id: &str, event: LifecycleEvent) -> TriggerSpec {
+    TriggerSpec {
+        subscription_id: Some(id.to_string()),
+        lifecycle: Some(event),
+        ..TriggerSpec::default()
+    }
+}
+
+#[tokio::test]
+async fn reauthorization_required_gets_one_patch_and_held_changes_flow_again() {
+    let world = World::start().await;
+    let keeper = world.keeper();
+    let created = world.subscribe(MAILBOX, "created", "1h", true).await;
+    world
+        .sim
+        .running
+        .trigger(lifecycle(
+            &created.id,
+            LifecycleEvent::ReauthorizationRequired,
+        ))
+        .await
+        .unwrap();
+    // Graph holds changes while it waits for the answer; this one is released by the PATCH.
+    world
+        .sim
+        .running
+        .trigger(TriggerSpec {
+            subscription_id: Some(created.id.clone()),
+            ..TriggerSpec::default()
+        })
+        .await
+        .unwrap();
+    let renewed = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Renewed,
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(
+        renewed[0].ok && renewed[0].message.contains("reauthorizationRequired"),
+        "{renewed:?}"
+    );
+    // Graph repeats the event; the repeat within ten minutes is not answered again.
+    world
+        .sim
+        .running
+        .trigger(lifecycle(
+            &created.id,
+            LifecycleEvent::ReauthorizationRequired,
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(world.sim.running.calls(Operation::Update), 1);
+    assert_eq!(
+        world.sim.running.calls(Operation::Reauthorize),
+        0,
+        "never both a reauthorize and a PATCH"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !world
+        .notifications_of(&created.id)
+        .await
+        .iter()
+        .any(|n| n.change_type.is_some())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held change arrives once reauthorized"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    keeper.stop().await;
+}
+
+#[tokio::test]
+async fn subscription_removed_is_answered_by_a_new_subscription() {
+    let world = World::start().await;
+    let keeper = world.keeper();
+    let created = world.subscribe(MAILBOX, "created", "1h", true).await;
+    world
+        .sim
+        .running
+        .trigger(lifecycle(&created.id, LifecycleEvent::SubscriptionRemoved))
+        .await
+        .unwrap();
+    let recreated = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Recreated,
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
+    let new_id = recreated[0].new_subscription_id.clone().unwrap();
+    assert_eq!(world.at_graph().await, vec![new_id.clone()]);
+    assert_eq!(
+        world.local(&created.id).await.status,
+        SubscriptionStatus::Removed
+    );
+    assert_eq!(
+        world.local(&new_id).await.status,
+        SubscriptionStatus::Active
+    );
+    keeper.stop().await;
+}
+
+#[tokio::test]
+async fn missed_is_recorded_as_a_gap_to_fetch() {
+    let world = World::start().await;
+    let keeper = world.keeper();
+    let created = world.subscribe(MAILBOX, "created", "1h", true).await;
+    world
+        .sim
+        .running
+        .trigger(lifecycle(&created.id, LifecycleEvent::Missed))
+        .await
+        .unwrap();
+    let gap = world
+        .keeper_events(&created.id, KeeperAction::Gap, 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        gap[0].message.contains("missed") && gap[0].message.contains(MAILBOX),
+        "{gap:?}"
+    );
+    keeper.stop().await;
+}
+
+#[tokio::test]
+async fn a_forged_lifecycle_event_changes_nothing() {
+    let world = World::start().await;
+    let keeper = world.keeper();
+    let created = world.subscribe(MAILBOX, "created", "1h", true).await;
+    // The simulator applies what it sends, so the removal goes last.
+    for event in [
+        LifecycleEvent::ReauthorizationRequired,
+        LifecycleEvent::SubscriptionRemoved,
+    ] {
+        let mut spec = lifecycle(&created.id, event);
+        spec.tamper = Some(Tamper::ClientState);
+        world.sim.running.trigger(spec).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let notes = world.notifications_of(&created.id).await;
+        if notes.len() >= 2 {
+            assert!(
+                notes.iter().all(|n| n.verdict == Verdict::Rejected),
+                "{notes:?}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both forged events are recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(world
+        .engine
+        .keeper_events(None, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(world.sim.running.calls(Operation::Update), 0, "no PATCH");
+    assert_eq!(
+        world.sim.running.calls(Operation::Create),
+        1,
+        "no re-creation"
+    );
+    assert_eq!(
+        world.local(&created.id).await.status,
+        SubscriptionStatus::Active
+    );
+    keeper.stop().await;
+}
