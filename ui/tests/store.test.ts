@@ -99,7 +99,7 @@ describe('FeedStore', () => {
     expect(backend.watching).toBe(1);
     store.stop();
     expect(backend.watching).toBe(0);
-    store.push({ notifications: [note(1)], missed: 0 });
+    store.push({ notifications: [note(1)], keeper: [], missed: 0 });
     expect(frames).toHaveLength(0);
   });
 

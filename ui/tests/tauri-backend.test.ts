@@ -71,12 +71,12 @@ describe('Tauri backend', () => {
 
     const send = (index: number, message: FeedBatch) =>
       window.__TAURI_INTERNALS__.runCallback(channelId!, { index, message });
-    const batch: FeedBatch = { notifications: [note(1)], missed: 0 };
+    const batch: FeedBatch = { notifications: [note(1)], keeper: [], missed: 0 };
     send(0, batch);
     expect(received).toEqual([batch]);
 
     unwatch();
-    send(1, { notifications: [note(2)], missed: 0 });
+    send(1, { notifications: [note(2)], keeper: [], missed: 0 });
     expect(received).toHaveLength(1);
   });
 });
