@@ -3,51 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use common::{hookscope, json_lines, Listener, BIN};
+use common::{hookscope, json_lines, Listener, Simulator};
 use hookscope_engine::model::{Subscription, SubscriptionStatus};
 use hookscope_engine::{Engine, EngineConfig};
 use serde_json::{json, Value};
-
-struct Simulator {
-    child: Child,
-    graph_url: String,
-}
-
-impl Simulator {
-    fn spawn(data_dir: &std::path::Path) -> Simulator {
-        let mut child = Command::new(BIN)
-            .args(["simulate", "--port", "0", "--json", "--fast-time"])
-            .env("HOOKSCOPE_DATA_DIR", data_dir)
-            .env_remove("HOOKSCOPE_GRAPH_URL")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn hookscope simulate");
-        let mut lines = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        lines.read_line(&mut first).unwrap();
-        let first: Value =
-            serde_json::from_str(&first).unwrap_or_else(|e| panic!("{first:?}: {e}"));
-        assert_eq!(first["type"], "simulating");
-        // Keep draining its delivery lines so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.lines().map_while(Result::ok) {});
-        Simulator {
-            child,
-            graph_url: first["graphUrl"].as_str().unwrap().to_string(),
-        }
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulate_listen_and_trigger_store_notifications() {

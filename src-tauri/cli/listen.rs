@@ -9,9 +9,9 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::output::{json_line, notification_text, request_text};
-use super::ListenArgs;
+use super::{Global, ListenArgs};
 
-pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
+pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::Result<()> {
     let options = ReceiverOptions {
         bind: args.bind,
         port: args.port,
@@ -22,16 +22,35 @@ pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
     let mut events = engine.events();
     let listening = engine.listen(&options).await?;
     let urls = listening.urls().clone();
+    // The keeper needs Graph; without credentials the receiver still runs and says why nothing renews.
+    let graph = super::graph::client(engine, global).map(std::sync::Arc::new);
+    let keeper = graph
+        .as_ref()
+        .ok()
+        .map(|graph| hookscope_engine::keeper::start(engine.clone(), graph.clone(), urls.clone()));
     {
         let mut out = std::io::stdout().lock();
         if args.json {
-            json_line(&mut out, Some("listening"), &urls)?;
+            // The keeper's state rides on the first line, so the line after it is always an event.
+            let mut first = serde_json::to_value(&urls)?;
+            first["keeper"] = match &graph {
+                Ok(_) => json!({ "state": "on" }),
+                Err(why) => json!({ "state": "off", "message": why.to_string() }),
+            };
+            json_line(&mut out, Some("listening"), &first)?;
         } else {
             writeln!(out, "Listening on {}", urls.local_url)?;
             writeln!(out, "  notification URL: {}", urls.notification_url)?;
             writeln!(out, "  lifecycle URL:    {}", urls.lifecycle_url)?;
             if urls.public_url.is_none() {
                 writeln!(out, "  Local only: Graph cannot reach this receiver; give --public-url for your own tunnel.")?;
+            }
+            match &graph {
+                Ok(_) => writeln!(
+                    out,
+                    "  keeper:           renewing subscriptions and answering lifecycle events"
+                )?,
+                Err(why) => writeln!(out, "  keeper:           off, nothing is renewed: {why}")?,
             }
             writeln!(out, "Press Ctrl-C to stop.")?;
         }
@@ -52,6 +71,9 @@ pub async fn run(engine: &Engine, args: ListenArgs) -> anyhow::Result<()> {
                 Err(RecvError::Closed) => break,
             },
         }
+    }
+    if let Some(keeper) = keeper {
+        keeper.stop().await;
     }
     listening.stop().await;
     // Requests in flight at the stop were committed by now; show what they stored.
@@ -170,6 +192,29 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     out,
                     "{}  handshake answered on {path}",
                     at.get(11..23).unwrap_or(at)
+                )?;
+            }
+        }
+        Event::Keeper { event } => {
+            if json {
+                let kind = if event.ok {
+                    event.action.as_str()
+                } else {
+                    "keeperFailed"
+                };
+                json_line(&mut out, Some(kind), event)?;
+            } else {
+                writeln!(
+                    out,
+                    "{}  {:<8}  sub {}  {}",
+                    event.at.get(11..23).unwrap_or(&event.at),
+                    if event.ok {
+                        event.action.as_str()
+                    } else {
+                        "failed"
+                    },
+                    event.subscription_id,
+                    event.message
                 )?;
             }
         }

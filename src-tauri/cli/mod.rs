@@ -1,10 +1,13 @@
 //! The command line: argument parsing (the contract in DESIGN.md) and dispatch to one file per command.
 //! Every failure ends as exactly one line on stderr and a non-zero exit.
 
+mod graph;
 mod listen;
 mod lists;
 mod output;
 mod simulate;
+mod subscribe;
+mod subscriptions;
 mod trigger;
 
 use std::net::IpAddr;
@@ -41,6 +44,12 @@ pub struct Global {
     /// Graph's root URL (API calls go to {graph-url}/v1.0/...); a running simulator's URL for `trigger`.
     #[arg(long, env = "HOOKSCOPE_GRAPH_URL", global = true)]
     pub graph_url: Option<String>,
+    /// The login host (token endpoint {login-url}/{tenant}/oauth2/v2.0/token).
+    #[arg(long, env = "HOOKSCOPE_LOGIN_URL", global = true)]
+    pub login_url: Option<String>,
+    /// The national cloud that sets both URLs: global, usgov, dod or china.
+    #[arg(long, env = "HOOKSCOPE_CLOUD", global = true)]
+    pub cloud: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -53,6 +62,10 @@ pub enum DurabilityArg {
 pub enum Command {
     /// Run the receiver headless until Ctrl-C, printing one line per event.
     Listen(ListenArgs),
+    /// Create a Graph subscription pointing at the running receiver.
+    Subscribe(SubscribeArgs),
+    /// The subscriptions Hookscope keeps (or, with --remote, those Graph holds); renew or delete one.
+    Subscriptions(SubscriptionsArgs),
     /// Stored notifications, newest first.
     Notifications(NotificationsArgs),
     /// Every HTTP request the receiver got, valid or not, with its answer; newest first.
@@ -157,6 +170,70 @@ pub struct ListenArgs {
 }
 
 #[derive(Args)]
+pub struct SubscribeArgs {
+    /// What to watch: users/{id}/messages, groups, communications/presences/{id}, …
+    #[arg(long)]
+    pub resource: String,
+    /// created, updated, deleted; several with commas.
+    #[arg(long)]
+    pub change_type: String,
+    /// How long: 90s, 45m, 2h, 3d, or max (the resource's longest).
+    #[arg(long, default_value = "max")]
+    pub expires_in: String,
+    /// Include the changed resource, encrypted, in each notification.
+    #[arg(long)]
+    pub rich: bool,
+    /// Do not ask Graph for lifecycle events (reauthorizationRequired, subscriptionRemoved, missed).
+    #[arg(long)]
+    pub no_lifecycle: bool,
+    /// Let it expire instead of renewing it.
+    #[arg(long)]
+    pub no_auto_renew: bool,
+    /// Where Graph delivers (default: the running receiver's public URL).
+    #[arg(long)]
+    pub notification_url: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct SubscriptionsArgs {
+    #[command(subcommand)]
+    pub action: Option<SubscriptionsAction>,
+    /// List what Graph holds for this app, marking orphans (at Graph, unknown here).
+    #[arg(long)]
+    pub remote: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum SubscriptionsAction {
+    /// Status and time left of each subscription (the default).
+    List {
+        #[arg(long)]
+        remote: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a subscription's expiry now.
+    Renew {
+        id: String,
+        /// 90s, 45m, 2h, 3d, or max.
+        #[arg(long, default_value = "max")]
+        expires_in: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete it at Graph (an orphan too) and stop keeping it.
+    Delete {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
 pub struct NotificationsArgs {
     #[arg(long)]
     pub json: bool,
@@ -238,11 +315,15 @@ pub fn run(global: &Global, command: Command) -> i32 {
             other => other,
         };
         let engine = match command {
-            Command::Listen(_) => Engine::open(config).await?,
+            Command::Listen(_) | Command::Subscribe(_) | Command::Subscriptions(_) => {
+                Engine::open(config).await?
+            }
             _ => Engine::open_reader(config).await?,
         };
         let outcome = match command {
-            Command::Listen(args) => listen::run(&engine, args).await,
+            Command::Listen(args) => listen::run(&engine, global, args).await,
+            Command::Subscribe(args) => subscribe::run(&engine, global, args).await,
+            Command::Subscriptions(args) => subscriptions::run(&engine, global, args).await,
             Command::Notifications(args) => lists::notifications(&engine, args).await,
             Command::Requests(args) => lists::requests(&engine, args).await,
             Command::Simulate(_) | Command::Trigger(_) => unreachable!("handled without a store"),

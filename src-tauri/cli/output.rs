@@ -72,3 +72,15 @@ pub fn request_text(r: &RequestRecord) -> String {
         r.response.lines().next().unwrap_or("")
     )
 }
+
+/// `6d 23h 59m` until an RFC 3339 instant, or `expired`.
+pub fn time_left(expiry: &str) -> String {
+    match hookscope_engine::clock::parse_rfc3339(expiry) {
+        Some(at) if at > hookscope_engine::clock::now_micros() => {
+            let seconds = (at - hookscope_engine::clock::now_micros()) / 1_000_000;
+            hookscope_engine::subscriptions::describe(seconds as u64)
+        }
+        Some(_) => "expired".to_owned(),
+        None => "?".to_owned(),
+    }
+}

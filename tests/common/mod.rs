@@ -114,3 +114,42 @@ pub fn item(subscription: &str, id: &str) -> Value {
         "resourceData": { "@odata.type": "#Microsoft.Graph.Message", "id": id }
     })
 }
+
+/// `hookscope simulate --fast-time` as a child process, announced in the data directory.
+pub struct Simulator {
+    child: Child,
+    pub graph_url: String,
+}
+
+impl Simulator {
+    pub fn spawn(data_dir: &std::path::Path) -> Simulator {
+        let mut child = Command::new(BIN)
+            .args(["simulate", "--port", "0", "--json", "--fast-time"])
+            .env("HOOKSCOPE_DATA_DIR", data_dir)
+            .env_remove("HOOKSCOPE_GRAPH_URL")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn hookscope simulate");
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        lines.read_line(&mut first).unwrap();
+        let first: Value =
+            serde_json::from_str(&first).unwrap_or_else(|e| panic!("{first:?}: {e}"));
+        assert_eq!(first["type"], "simulating");
+        // Keep draining its delivery lines so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.lines().map_while(Result::ok) {});
+        Simulator {
+            child,
+            graph_url: first["graphUrl"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

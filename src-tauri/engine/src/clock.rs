@@ -9,20 +9,15 @@ pub fn now_micros() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64
 }
 
-/// `2026-11-22T12:00:00.123Z`: the form Graph and JavaScript's `Date` both read.
+/// `2026-11-22T12:00:00.123Z`: the form Graph and JavaScript's `Date` both read, always three
+/// fractional digits so lists line up and the text sorts as the time does.
 pub fn rfc3339_millis(micros: i64) -> String {
     let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let at = at
-        .replace_nanosecond((at.nanosecond() / 1_000_000) * 1_000_000)
-        .unwrap_or(at);
-    let text = at.format(&Rfc3339).unwrap_or_default();
-    // time prints no fraction when it is zero; keep a fixed width so lists line up.
-    if text.contains('.') {
-        text
-    } else {
-        text.replacen('Z', ".000Z", 1)
-    }
+    at.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+    .unwrap_or_default()
 }
 
 /// Any RFC 3339 instant Graph or a person writes (`Z` or an offset, 0–7 fractional digits), as microseconds.
@@ -44,6 +39,11 @@ mod tests {
         assert_eq!(
             rfc3339_millis(1_700_000_000_000_000),
             "2023-11-14T22:13:20.000Z"
+        );
+        assert_eq!(
+            rfc3339_millis(1_700_000_000_960_000),
+            "2023-11-14T22:13:20.960Z",
+            "trailing zeros kept"
         );
     }
 

@@ -25,8 +25,9 @@ use backoff::{Backoff, Failure};
 pub use schedule::{lifetime_again, renew_at};
 
 /// Never sleep longer than this: subscriptions created by another process (`hookscope subscribe`
-/// beside `listen`) are noticed within it.
-const LONGEST_SLEEP: Duration = Duration::from_secs(5);
+/// beside `listen`) are noticed within it, early enough even for a lifetime of a few seconds. A pass
+/// is one indexed read of a small table.
+const LONGEST_SLEEP: Duration = Duration::from_secs(1);
 /// Graph's rule: no reauthorize and PATCH of one subscription within ten minutes; Graph repeats
 /// `reauthorizationRequired` until answered, so one answer covers the repeats.
 const REAUTHORIZE_QUIET: Duration = Duration::from_secs(600);

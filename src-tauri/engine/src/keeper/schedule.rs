@@ -18,7 +18,9 @@ pub fn lifetime_again(granted_micros: i64, expiry_micros: i64) -> Lifetime {
     if granted_micros <= 0 || granted_micros >= expiry_micros {
         return Lifetime::Max;
     }
-    let seconds = ((expiry_micros - granted_micros) / 1_000_000).max(1) as u64;
+    // Rounded, not truncated: the grant is recorded a few milliseconds after Graph set the expiry, and
+    // truncating would shave a second off a short lifetime at every renewal.
+    let seconds = ((expiry_micros - granted_micros + 500_000) / 1_000_000).max(1) as u64;
     Lifetime::Seconds(seconds)
 }
 
@@ -31,7 +33,7 @@ mod tests {
     #[test]
     fn renews_with_a_third_left_for_any_lifetime() {
         assert_eq!(renew_at(0, 0) + MINUTE, 0);
-        assert_eq!(renew_at(0 + 1, 3 * MINUTE + 1), 2 * MINUTE + 1);
+        assert_eq!(renew_at(1, 3 * MINUTE + 1), 2 * MINUTE + 1);
         let three_days = 3 * 24 * 60 * MINUTE;
         assert_eq!(
             renew_at(MINUTE, MINUTE + three_days),

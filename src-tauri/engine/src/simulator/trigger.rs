@@ -371,6 +371,9 @@ pub async fn trigger(
         }
     }
     let batches: Vec<Batch> = pending.into_iter().map(finish).collect();
+    // Graph changes its side first and then tells the subscriber: a subscriber that answers a
+    // reauthorizationRequired at once must find the subscription already paused, not paused after.
+    apply_lifecycle(shared, &spec, &planned);
     let copies = if spec.duplicate {
         batches.clone()
     } else {
@@ -380,7 +383,6 @@ pub async fn trigger(
     if !copies.is_empty() {
         deliveries.extend(delivery::send_all(shared, copies).await);
     }
-    apply_lifecycle(shared, &spec, &planned);
     Ok(TriggerReport {
         notifications: total,
         subscription_ids: planned.iter().map(|p| p.subscription.id.clone()).collect(),

@@ -119,6 +119,9 @@ struct SubscriptionColumns {
     auto_renew: bool,
     status: String,
     last_error: Option<String>,
+    /// Only the keeper's read selects it.
+    #[sqlx(default)]
+    granted_at: Option<i64>,
 }
 
 impl From<SubscriptionColumns> for Subscription {
@@ -251,23 +254,21 @@ impl Store {
         Ok(rows.into_iter().map(Subscription::from).collect())
     }
 
-    /// The subscriptions with when Graph granted their current expiry (microseconds), for the keeper.
+    /// The subscriptions with when Graph granted their current expiry (microseconds; 0 when unknown),
+    /// for the keeper. One statement, so a row written meanwhile never comes without its grant.
     pub async fn subscriptions_with_grant(&self) -> anyhow::Result<Vec<(Subscription, i64)>> {
-        let rows: Vec<(String, Option<i64>)> =
-            sqlx::query_as("SELECT id, granted_at FROM subscriptions")
-                .fetch_all(self.pool())
-                .await?;
-        let granted: std::collections::HashMap<String, i64> = rows
+        let rows: Vec<SubscriptionColumns> = sqlx::query_as(
+            "SELECT id, resource, change_type, notification_url, lifecycle_notification_url, expiration_date_time, \
+             include_resource_data, client_state, tenant_id, auto_renew, status, last_error, granted_at \
+             FROM subscriptions ORDER BY created_at DESC",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
             .into_iter()
-            .map(|(id, at)| (id, at.unwrap_or_default()))
-            .collect();
-        Ok(self
-            .subscriptions()
-            .await?
-            .into_iter()
-            .map(|s| {
-                let at = granted.get(&s.id).copied().unwrap_or_default();
-                (s, at)
+            .map(|c| {
+                let granted = c.granted_at.unwrap_or_default();
+                (Subscription::from(c), granted)
             })
             .collect())
     }

@@ -14,7 +14,7 @@ use crate::graph::{GraphApiError, GraphClient, NewSubscription};
 use crate::model::{Subscription, SubscriptionStatus};
 use crate::Engine;
 
-pub use lifetime::{expiry_for, Lifetime};
+pub use lifetime::{describe, expiry_for, max_minutes, Lifetime};
 
 /// What `subscribe` and the form ask for.
 #[derive(Debug, Clone)]

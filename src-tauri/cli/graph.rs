@@ -1,0 +1,17 @@
+//! The Graph client the commands use: credentials from the environment (or the running simulator) and
+//! the URLs from the flags, resolved the same way for `subscribe`, `subscriptions` and `listen`.
+
+use hookscope_engine::graph::{self, GraphClient, GraphSettings};
+use hookscope_engine::Engine;
+
+use super::Global;
+
+pub fn client(engine: &Engine, global: &Global) -> anyhow::Result<GraphClient> {
+    let settings = GraphSettings {
+        graph_url: global.graph_url.clone(),
+        login_url: global.login_url.clone(),
+        cloud: global.cloud.clone(),
+    };
+    let credentials = graph::settings::resolve(&settings, &engine.config().data_dir)?;
+    GraphClient::new(credentials)
+}

@@ -1,0 +1,57 @@
+//! `hookscope subscribe`: one Graph subscription, checked, self-tested and created; printed as Graph's
+//! fields plus Hookscope's (`--json`) or as a short summary.
+
+use std::io::Write;
+
+use hookscope_engine::subscriptions::{self, Lifetime, SubscribeRequest};
+use hookscope_engine::Engine;
+
+use super::output::{json_line, time_left};
+use super::{Global, SubscribeArgs};
+
+pub async fn run(engine: &Engine, global: &Global, args: SubscribeArgs) -> anyhow::Result<()> {
+    let request = SubscribeRequest {
+        resource: args.resource,
+        change_types: args.change_type,
+        lifetime: Lifetime::parse(&args.expires_in).map_err(anyhow::Error::msg)?,
+        rich: args.rich,
+        lifecycle: !args.no_lifecycle,
+        auto_renew: !args.no_auto_renew,
+        notification_url: args.notification_url,
+    };
+    // The catalog's verdict comes before any sign-in, so a typo never costs a round trip.
+    subscriptions::precheck(&request, true)?;
+    let graph = super::graph::client(engine, global)?;
+    let created = subscriptions::subscribe(engine, &graph, &request).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        json_line(&mut out, None, &created)?;
+        return Ok(());
+    }
+    writeln!(out, "Subscribed {}", created.id)?;
+    writeln!(
+        out,
+        "  resource:     {} ({})",
+        created.resource, created.change_type
+    )?;
+    writeln!(out, "  delivers to:  {}", created.notification_url)?;
+    match &created.lifecycle_notification_url {
+        Some(url) => writeln!(out, "  lifecycle:    {url}")?,
+        None => writeln!(
+            out,
+            "  lifecycle:    off (Graph's lifecycle events will not reach Hookscope)"
+        )?,
+    }
+    let renewal = if created.auto_renew {
+        "renewed automatically while `hookscope listen` or the app runs"
+    } else {
+        "not renewed (--no-auto-renew)"
+    };
+    writeln!(
+        out,
+        "  expires:      {} (in {}); {renewal}",
+        created.expiration_date_time,
+        time_left(&created.expiration_date_time)
+    )?;
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! The subscription commands end to end, as a user runs them in three terminals: `hookscope simulate`
+//! plays Graph, `hookscope listen` receives and keeps, `hookscope subscribe` / `subscriptions` manage.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{hookscope, json_lines, Listener, Simulator};
+use serde_json::Value;
+
+const MAILBOX: &str = "users/alex@contoso.com/messages";
+
+fn one_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line on stderr: {stderr:?}");
+    lines[0]
+}
+
+#[test]
+fn subscribe_list_renew_and_delete_while_listen_keeps_it_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let _simulator = Simulator::spawn(dir.path());
+    let mut listener = Listener::spawn(dir.path(), &[]);
+    assert_eq!(
+        listener.first["keeper"]["state"], "on",
+        "{}",
+        listener.first
+    );
+
+    let (code, out, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            MAILBOX,
+            "--change-type",
+            "created,updated",
+            "--expires-in",
+            "6s",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let created = &json_lines(&out)[0];
+    let id = created["id"].as_str().unwrap().to_string();
+    for field in [
+        "resource",
+        "changeType",
+        "notificationUrl",
+        "lifecycleNotificationUrl",
+        "expirationDateTime",
+        "includeResourceData",
+        "autoRenew",
+        "status",
+        "lastError",
+    ] {
+        assert!(created.get(field).is_some(), "{field} in {created}");
+    }
+    assert_eq!(
+        created["notificationUrl"],
+        listener.first["notificationUrl"]
+    );
+    assert_eq!(created["status"], "active");
+
+    // `listen` renews it on its own, twice, and says so.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut renewed = Vec::new();
+    while renewed.len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "two renewals within 30 s: {renewed:?}"
+        );
+        let event = listener.next_event();
+        assert_ne!(event["type"], "keeperFailed", "{event}");
+        if event["type"] == "renewed" {
+            assert_eq!(event["subscriptionId"], id.as_str());
+            renewed.push(event);
+        }
+    }
+
+    let (code, out, _) = hookscope(dir.path(), &["subscriptions", "--json"]);
+    assert_eq!(code, 0);
+    let listed = json_lines(&out);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0]["expirationDateTime"], renewed[1]["expirationDateTime"],
+        "the list shows the latest expiry"
+    );
+    let (code, text, _) = hookscope(dir.path(), &["subscriptions", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains(&id) && text.contains("active") && text.contains(MAILBOX),
+        "{text}"
+    );
+
+    let (code, out, err) = hookscope(
+        dir.path(),
+        &[
+            "subscriptions",
+            "renew",
+            &id,
+            "--expires-in",
+            "2h",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let after: Value = json_lines(&out).remove(0);
+    let left =
+        hookscope_engine::clock::parse_rfc3339(after["expirationDateTime"].as_str().unwrap())
+            .unwrap()
+            - hookscope_engine::clock::now_micros();
+    assert!((left / 1_000_000 - 7200).abs() < 60, "{after}");
+
+    let (code, out, _) = hookscope(dir.path(), &["subscriptions", "list", "--remote", "--json"]);
+    assert_eq!(code, 0);
+    let remote = json_lines(&out);
+    assert_eq!(remote.len(), 1);
+    assert_eq!(
+        (remote[0]["id"].as_str(), remote[0]["orphan"].as_bool()),
+        (Some(id.as_str()), Some(false))
+    );
+
+    let (code, _, err) = hookscope(dir.path(), &["subscriptions", "delete", &id]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = hookscope(dir.path(), &["subscriptions", "list", "--remote", "--json"]);
+    assert!(out.trim().is_empty(), "gone at Graph: {out}");
+    let (_, out, _) = hookscope(dir.path(), &["subscriptions", "--json"]);
+    assert_eq!(json_lines(&out)[0]["status"], "removed");
+    assert_eq!(listener.stop().code(), Some(0));
+}
+
+#[test]
+fn each_mistake_is_one_line_that_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing runs: no Graph credentials, no simulator.
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            MAILBOX,
+            "--change-type",
+            "created",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        one_line(&err).contains("HOOKSCOPE_CLIENT_SECRET") && err.contains("hookscope simulate"),
+        "{err}"
+    );
+    // The catalog's verdict comes first, before any sign-in.
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            "users",
+            "--change-type",
+            "created",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(one_line(&err).contains("updated,deleted"), "{err}");
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            MAILBOX,
+            "--change-type",
+            "created",
+            "--expires-in",
+            "soon",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(one_line(&err).contains("45m"), "{err}");
+
+    let _simulator = Simulator::spawn(dir.path());
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            MAILBOX,
+            "--change-type",
+            "created",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        one_line(&err).contains("hookscope listen"),
+        "no receiver running: {err}"
+    );
+    let (code, _, err) = hookscope(dir.path(), &["subscriptions", "renew", "nope"]);
+    assert_ne!(code, 0);
+    assert!(one_line(&err).contains("subscriptions list"), "{err}");
+    // A secret given in the environment never shows, even when it is wrong.
+    let out = std::process::Command::new(common::BIN)
+        .args(["subscriptions", "list", "--remote"])
+        .env("HOOKSCOPE_DATA_DIR", dir.path())
+        .env("HOOKSCOPE_GRAPH_URL", &_simulator.graph_url)
+        .env("HOOKSCOPE_LOGIN_URL", &_simulator.graph_url)
+        .env(
+            "HOOKSCOPE_TENANT_ID",
+            hookscope_engine::simulator::SIMULATOR_TENANT_ID,
+        )
+        .env(
+            "HOOKSCOPE_CLIENT_ID",
+            hookscope_engine::simulator::SIMULATOR_CLIENT_ID,
+        )
+        .env("HOOKSCOPE_CLIENT_SECRET", "wrong-secret-value")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(one_line(&err).contains("AADSTS7000215"), "{err}");
+    assert!(
+        !err.contains("wrong-secret-value")
+            && !String::from_utf8_lossy(&out.stdout).contains("wrong-secret-value")
+    );
+}
