@@ -9,6 +9,14 @@ fn main() {
         "watch_feed",
         "try_without_tenant",
         "sandbox_send",
+        "graph_status",
+        "catalog",
+        "subscriptions_list",
+        "subscribe",
+        "renew_subscription",
+        "delete_subscription",
+        "remote_subscriptions",
+        "keeper_history",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use hookscope_engine::feed::{self, FeedBatch};
+use hookscope_engine::graph::Connection;
 use hookscope_engine::model::{Notification, Page};
 use hookscope_engine::receiver::ReceiverStatus;
 use hookscope_engine::sandbox::{Sandbox, SandboxSend, SandboxStatus};
@@ -17,7 +18,7 @@ use super::Shell;
 /// How often the feed flushes to the webview: about two frames, so a flood costs one message per frame.
 const FEED_INTERVAL: Duration = Duration::from_millis(30);
 
-fn engine(shell: &Shell) -> Result<&Engine, String> {
+pub(super) fn engine(shell: &Shell) -> Result<&Engine, String> {
     shell.engine.as_ref().ok_or_else(|| {
         shell
             .status
@@ -83,6 +84,11 @@ pub async fn try_without_tenant(shell: State<'_, Shell>) -> Result<SandboxStatus
         .await
         .map_err(|error| error.to_string())?;
     let status = started.status().clone();
+    // Without a tenant, the simulated Graph is the one the keeper and the subscription form use.
+    let mut graph = shell.graph.lock().await;
+    if graph.is_none() {
+        *graph = Some(Connection::open(engine, started.graph(), urls));
+    }
     *sandbox = Some(started);
     Ok(status)
 }

@@ -2,11 +2,13 @@
 //! through three commands. It holds no logic of its own beyond wiring.
 
 mod commands;
+mod subscriptions;
 
 use std::sync::Mutex;
 
 use hookscope_engine::config::DEFAULT_PORT;
 use hookscope_engine::engine::Listening;
+use hookscope_engine::graph::{self, Connection, GraphClient, GraphSettings};
 use hookscope_engine::receiver::ReceiverStatus;
 use hookscope_engine::sandbox::Sandbox;
 use hookscope_engine::{Engine, ReceiverOptions};
@@ -20,6 +22,10 @@ pub struct Shell {
     listening: Mutex<Option<Listening>>,
     /// The in-process Graph simulator of "Try without a tenant", once started.
     pub sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+    /// Graph and the keeper working through it; None until credentials (or the sandbox) exist.
+    pub graph: tokio::sync::Mutex<Option<Connection>>,
+    /// Why there is no Graph connection, for the status bar.
+    pub graph_problem: Mutex<Option<String>>,
 }
 
 /// Opens the engine and the receiver. A port already taken (say, by `hookscope listen`) falls back to
@@ -61,6 +67,8 @@ async fn start(global: &Global) -> Shell {
             engine: Some(engine),
             listening: Mutex::new(Some(listening)),
             sandbox: Default::default(),
+            graph: Default::default(),
+            graph_problem: Default::default(),
         },
         Err(error) => Shell {
             status: ReceiverStatus {
@@ -71,6 +79,8 @@ async fn start(global: &Global) -> Shell {
             engine: Some(engine),
             listening: Mutex::new(None),
             sandbox: Default::default(),
+            graph: Default::default(),
+            graph_problem: Default::default(),
         },
     }
 }
@@ -86,10 +96,42 @@ impl Shell {
             },
             listening: Mutex::new(None),
             sandbox: Default::default(),
+            graph: Default::default(),
+            graph_problem: Default::default(),
+        }
+    }
+
+    /// Connects to Graph with the credentials in the environment (or an announced simulator) and
+    /// starts the keeper; when there are none, remembers why for the status bar.
+    async fn connect(&self, global: &Global) {
+        let (Some(engine), Some(urls)) = (&self.engine, &self.status.urls) else {
+            return;
+        };
+        let settings = GraphSettings {
+            graph_url: global.graph_url.clone(),
+            login_url: global.login_url.clone(),
+            cloud: global.cloud.clone(),
+        };
+        let client = graph::settings::resolve(&settings, &engine.config().data_dir)
+            .and_then(GraphClient::new);
+        match client {
+            Ok(client) => {
+                let connection =
+                    Connection::open(engine, std::sync::Arc::new(client), urls.clone());
+                *self.graph.lock().await = Some(connection);
+            }
+            Err(error) => {
+                if let Ok(mut problem) = self.graph_problem.lock() {
+                    *problem = Some(error.to_string());
+                }
+            }
         }
     }
 
     async fn stop(&self) {
+        if let Some(connection) = self.graph.lock().await.take() {
+            connection.close().await;
+        }
         if let (Some(sandbox), Some(engine)) = (self.sandbox.lock().await.take(), &self.engine) {
             sandbox.stop(engine).await;
         }
@@ -108,7 +150,11 @@ impl Shell {
 }
 
 pub fn run(global: &Global) -> i32 {
-    let shell = tauri::async_runtime::block_on(start(global));
+    let shell = tauri::async_runtime::block_on(async {
+        let shell = start(global).await;
+        shell.connect(global).await;
+        shell
+    });
     let app = tauri::Builder::default()
         .manage(shell)
         .invoke_handler(tauri::generate_handler![
@@ -116,7 +162,15 @@ pub fn run(global: &Global) -> i32 {
             commands::notifications_page,
             commands::watch_feed,
             commands::try_without_tenant,
-            commands::sandbox_send
+            commands::sandbox_send,
+            subscriptions::graph_status,
+            subscriptions::catalog,
+            subscriptions::subscriptions_list,
+            subscriptions::subscribe,
+            subscriptions::renew_subscription,
+            subscriptions::delete_subscription,
+            subscriptions::remote_subscriptions,
+            subscriptions::keeper_history
         ])
         .build(tauri::generate_context!());
     let app = match app {

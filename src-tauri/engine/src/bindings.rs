@@ -4,7 +4,9 @@
 use ts_rs::{Config, TS};
 
 use crate::bus::Event;
+use crate::catalog::{ChangeType, ResourceKind, Workload};
 use crate::feed::FeedBatch;
+use crate::graph::GraphStatus;
 use crate::model::{
     KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord, Subscription,
     SubscriptionStatus, Verdict,
@@ -12,6 +14,7 @@ use crate::model::{
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
 use crate::sandbox::{SandboxSend, SandboxStatus};
 use crate::simulator::{DeliveryRecord, Outcome, TriggerReport};
+use crate::subscriptions::{RemoteSubscription, SubscribeInput, SubscriptionView};
 
 pub const HEADER: &str = "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p hookscope-engine --test bindings`.\n// Do not edit by hand.\n";
 
@@ -27,6 +30,13 @@ pub fn typescript() -> String {
         Subscription::decl(&cfg),
         KeeperAction::decl(&cfg),
         KeeperEvent::decl(&cfg),
+        ChangeType::decl(&cfg),
+        Workload::decl(&cfg),
+        ResourceKind::decl(&cfg),
+        SubscribeInput::decl(&cfg),
+        SubscriptionView::decl(&cfg),
+        RemoteSubscription::decl(&cfg),
+        GraphStatus::decl(&cfg),
         ReceiverUrls::decl(&cfg),
         ReceiverStatus::decl(&cfg),
         Page::<()>::decl(&cfg),

@@ -43,6 +43,7 @@ pub enum SandboxSend {
 pub struct Sandbox {
     simulator: RunningSimulator,
     status: SandboxStatus,
+    graph: std::sync::Arc<GraphClient>,
 }
 
 fn client_state() -> String {
@@ -80,6 +81,7 @@ impl Sandbox {
             .await?;
         engine.put_subscription(subscription.clone()).await?;
         Ok(Sandbox {
+            graph: std::sync::Arc::new(client),
             status: SandboxStatus {
                 graph_url: simulator.url().to_string(),
                 subscription_id: subscription.id,
@@ -88,6 +90,11 @@ impl Sandbox {
             },
             simulator,
         })
+    }
+
+    /// The client signed in to the simulated Graph, for the keeper and the subscription form.
+    pub fn graph(&self) -> std::sync::Arc<GraphClient> {
+        self.graph.clone()
     }
 
     pub fn status(&self) -> &SandboxStatus {

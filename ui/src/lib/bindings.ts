@@ -85,6 +85,84 @@ expirationDateTime: string | null,
  */
 newSubscriptionId: string | null, };
 
+export type ChangeType = "created" | "updated" | "deleted";
+
+export type Workload = "outlook" | "directory" | "oneDrive" | "teams" | "presence" | "callRecords" | "todo" | "security";
+
+export type ResourceKind = { 
+/**
+ * Graph's entity name: `message`, `driveItem`, `chatMessage`, …
+ */
+name: string, workload: Workload, 
+/**
+ * The `@odata.type` Graph puts in `resourceData`.
+ */
+odataType: string, 
+/**
+ * Resource paths this kind is subscribed with (`*` = any one segment: an id).
+ */
+paths: string[], 
+/**
+ * A path to show in forms and help, with `{id}` placeholders.
+ */
+example: string, changeTypes: ChangeType[], maxLifetimeMinutes: number, 
+/**
+ * A shorter maximum when `includeResourceData` is set (Outlook: one day).
+ */
+richMaxLifetimeMinutes: number | null, delegatedPermission: string | null, applicationPermission: string | null, 
+/**
+ * Whether Graph can include the (encrypted) resource in notifications.
+ */
+rich: boolean, 
+/**
+ * Outlook sends only the properties a `$select` in the resource names.
+ */
+richNeedsSelect: boolean, 
+/**
+ * Teams: a lifecycle URL is required when the subscription lives more than an hour.
+ */
+lifecycleUrlRequiredOverAnHour: boolean, 
+/**
+ * Which lifecycle events Graph sends for it besides `reauthorizationRequired`.
+ */
+removedAndMissedEvents: boolean, };
+
+export type SubscribeInput = { resource: string, 
+/**
+ * `created,updated`.
+ */
+changeTypes: string, 
+/**
+ * `max`, `90m`, `2h`, `3d`.
+ */
+expiresIn: string, rich: boolean, lifecycle: boolean, autoRenew: boolean, };
+
+export type SubscriptionView = { 
+/**
+ * When Graph granted the current expiry: the creation or the last renewal.
+ */
+grantedAt: string | null, 
+/**
+ * When the keeper will renew it (auto-renew on and active), else null.
+ */
+renewsAt: string | null, id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, };
+
+export type RemoteSubscription = { 
+/**
+ * In Graph but unknown here: nobody renews it, and its notifications are judged unknown.
+ */
+orphan: boolean, id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, };
+
+export type GraphStatus = { connected: boolean, graphUrl: string | null, tenantId: string | null, clientId: string | null, 
+/**
+ * Graph is the simulator on this machine ("without a tenant").
+ */
+simulated: boolean, 
+/**
+ * Why there is no connection, in one sentence.
+ */
+message: string | null, };
+
 export type ReceiverUrls = { localUrl: string, publicUrl: string | null, 
 /**
  * The URL to give Graph as `notificationUrl` (public when published, else local).

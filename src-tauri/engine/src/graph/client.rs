@@ -51,6 +51,11 @@ impl GraphClient {
         })
     }
 
+    /// Where and as whom this client signs in (Debug redacts the secret).
+    pub fn credentials(&self) -> &AppCredentials {
+        &self.credentials
+    }
+
     /// The tenant this client signs in to: the keeper acts only on that tenant's subscriptions.
     pub fn tenant_id(&self) -> &str {
         &self.credentials.tenant_id

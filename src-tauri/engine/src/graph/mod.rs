@@ -2,11 +2,13 @@
 //! API, with Graph's and Entra's errors turned into sentences a person can act on.
 
 mod client;
+mod connection;
 mod credentials;
 mod error;
 pub mod settings;
 
 pub use client::{GraphClient, NewSubscription};
+pub use connection::{Connection, GraphStatus};
 pub use credentials::AppCredentials;
 pub use error::GraphApiError;
 pub use settings::{Cloud, GraphSettings};

@@ -2,6 +2,7 @@
 //! against the catalog before Graph is called, a fresh secret clientState each, a self-check that the
 //! receiver really answers Graph's handshake, and Graph's refusals explained with what the receiver saw.
 
+mod form;
 mod lifetime;
 
 use rand::RngCore;
@@ -14,6 +15,7 @@ use crate::graph::{GraphApiError, GraphClient, NewSubscription};
 use crate::model::{Subscription, SubscriptionStatus};
 use crate::Engine;
 
+pub use form::{views, SubscribeInput, SubscriptionView};
 pub use lifetime::{describe, expiry_for, max_minutes, Lifetime};
 
 /// What `subscribe` and the form ask for.

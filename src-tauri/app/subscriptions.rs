@@ -1,0 +1,108 @@
+//! The subscription commands: the form, the table, renew and delete, what Graph holds, and what the
+//! keeper did. Each is a hop into the engine's `subscriptions` module through the Graph connection.
+
+use hookscope_engine::catalog::{self, ResourceKind};
+use hookscope_engine::graph::GraphStatus;
+use hookscope_engine::model::{KeeperEvent, Subscription};
+use hookscope_engine::subscriptions::{
+    self, Lifetime, RemoteSubscription, SubscribeInput, SubscriptionView,
+};
+use tauri::State;
+
+use super::commands::engine;
+use super::Shell;
+
+fn no_graph(shell: &Shell) -> String {
+    let why = shell
+        .graph_problem
+        .lock()
+        .ok()
+        .and_then(|p| p.clone())
+        .unwrap_or_default();
+    format!("Hookscope is not connected to Graph: {why} Or press \"Try without a tenant\".")
+        .replace(":  Or", ": Or")
+}
+
+#[tauri::command]
+pub async fn graph_status(shell: State<'_, Shell>) -> Result<GraphStatus, String> {
+    Ok(match shell.graph.lock().await.as_ref() {
+        Some(connection) => connection.status().clone(),
+        None => GraphStatus::disconnected(no_graph(&shell)),
+    })
+}
+
+#[tauri::command]
+pub fn catalog() -> &'static [ResourceKind] {
+    catalog::RESOURCES
+}
+
+#[tauri::command]
+pub async fn subscriptions_list(shell: State<'_, Shell>) -> Result<Vec<SubscriptionView>, String> {
+    subscriptions::views(engine(&shell)?)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn subscribe(
+    shell: State<'_, Shell>,
+    input: SubscribeInput,
+) -> Result<Subscription, String> {
+    let engine = engine(&shell)?;
+    let request = input.to_request()?;
+    subscriptions::precheck(&request, true).map_err(|e| e.to_string())?;
+    let graph = shell.graph.lock().await;
+    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
+    subscriptions::subscribe(engine, connection.graph(), &request)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn renew_subscription(
+    shell: State<'_, Shell>,
+    id: String,
+    expires_in: String,
+) -> Result<Subscription, String> {
+    let engine = engine(&shell)?;
+    let lifetime = Lifetime::parse(&expires_in)?;
+    let graph = shell.graph.lock().await;
+    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
+    subscriptions::renew(engine, connection.graph(), &id, lifetime)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn delete_subscription(shell: State<'_, Shell>, id: String) -> Result<(), String> {
+    let engine = engine(&shell)?;
+    let graph = shell.graph.lock().await;
+    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
+    subscriptions::delete(engine, connection.graph(), &id)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn remote_subscriptions(
+    shell: State<'_, Shell>,
+) -> Result<Vec<RemoteSubscription>, String> {
+    let engine = engine(&shell)?;
+    let graph = shell.graph.lock().await;
+    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
+    subscriptions::remote(engine, connection.graph())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn keeper_history(
+    shell: State<'_, Shell>,
+    subscription_id: Option<String>,
+) -> Result<Vec<KeeperEvent>, String> {
+    engine(&shell)?
+        .keeper_events(subscription_id.as_deref(), 100)
+        .await
+        .map_err(|e| e.to_string())
+}
