@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   # build: the webview, GTK, and what Tauri's bundler uses
   build-essential pkg-config curl file libssl-dev
-  libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libdbus-1-dev libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   # tests: a display, the WebDriver for WebKitGTK, a session bus and a notification daemon
   xvfb webkit2gtk-driver dbus dbus-x11 python3-dbusmock dunst libnotify-bin
   # screenshots and the benchmark's tools

@@ -112,7 +112,8 @@ impl Shell {
             login_url: global.login_url.clone(),
             cloud: global.cloud.clone(),
         };
-        let client = graph::settings::resolve(&settings, &engine.config().data_dir)
+        let client = graph::settings::resolve(&settings, engine)
+            .await
             .and_then(GraphClient::new);
         match client {
             Ok(client) => {

@@ -50,7 +50,7 @@ pub async fn subscribe(
 ) -> Result<Subscription, String> {
     let engine = engine(&shell)?;
     let request = input.to_request()?;
-    subscriptions::precheck(&request, true).map_err(|e| e.to_string())?;
+    subscriptions::precheck(&request, false).map_err(|e| e.to_string())?;
     let graph = shell.graph.lock().await;
     let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
     subscriptions::subscribe(engine, connection.graph(), &request)

@@ -6,12 +6,12 @@ use hookscope_engine::Engine;
 
 use super::Global;
 
-pub fn client(engine: &Engine, global: &Global) -> anyhow::Result<GraphClient> {
+pub async fn client(engine: &Engine, global: &Global) -> anyhow::Result<GraphClient> {
     let settings = GraphSettings {
         graph_url: global.graph_url.clone(),
         login_url: global.login_url.clone(),
         cloud: global.cloud.clone(),
     };
-    let credentials = graph::settings::resolve(&settings, &engine.config().data_dir)?;
+    let credentials = graph::settings::resolve(&settings, engine).await?;
     GraphClient::new(credentials)
 }

@@ -4,6 +4,7 @@
 mod graph;
 mod listen;
 mod lists;
+mod login;
 mod output;
 mod simulate;
 mod subscribe;
@@ -62,6 +63,10 @@ pub enum DurabilityArg {
 pub enum Command {
     /// Run the receiver headless until Ctrl-C, printing one line per event.
     Listen(ListenArgs),
+    /// Sign in to Graph once: an app with its client secret, or yourself with a device code.
+    Login(LoginArgs),
+    /// Forget the stored sign-in and its secrets.
+    Logout,
     /// Create a Graph subscription pointing at the running receiver.
     Subscribe(SubscribeArgs),
     /// The subscriptions Hookscope keeps (or, with --remote, those Graph holds); renew or delete one.
@@ -165,6 +170,27 @@ pub struct ListenArgs {
     #[arg(long, default_value_t = config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
     /// JSON Lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// The directory (tenant) id; default: the running simulator's.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The app registration's client id; default: the running simulator's.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Sign in as yourself (delegated) with a code shown here, instead of as the app.
+    #[arg(long)]
+    pub device_code: bool,
+    /// Delegated scopes to ask for (offline_access is added).
+    #[arg(long)]
+    pub scopes: Option<String>,
+    /// Read the client secret from the first line of stdin instead of a prompt.
+    #[arg(long)]
+    pub client_secret_stdin: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -315,14 +341,18 @@ pub fn run(global: &Global, command: Command) -> i32 {
             other => other,
         };
         let engine = match command {
-            Command::Listen(_) | Command::Subscribe(_) | Command::Subscriptions(_) => {
-                Engine::open(config).await?
-            }
+            Command::Listen(_)
+            | Command::Subscribe(_)
+            | Command::Subscriptions(_)
+            | Command::Login(_)
+            | Command::Logout => Engine::open(config).await?,
             _ => Engine::open_reader(config).await?,
         };
         let outcome = match command {
             Command::Listen(args) => listen::run(&engine, global, args).await,
             Command::Subscribe(args) => subscribe::run(&engine, global, args).await,
+            Command::Login(args) => login::run(&engine, global, args).await,
+            Command::Logout => login::logout(&engine).await,
             Command::Subscriptions(args) => subscriptions::run(&engine, global, args).await,
             Command::Notifications(args) => lists::notifications(&engine, args).await,
             Command::Requests(args) => lists::requests(&engine, args).await,

@@ -20,8 +20,8 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscribeArgs) -> anyho
         notification_url: args.notification_url,
     };
     // The catalog's verdict comes before any sign-in, so a typo never costs a round trip.
-    subscriptions::precheck(&request, true)?;
-    let graph = super::graph::client(engine, global)?;
+    subscriptions::precheck(&request, false)?;
+    let graph = super::graph::client(engine, global).await?;
     let created = subscriptions::subscribe(engine, &graph, &request).await?;
     let mut out = std::io::stdout().lock();
     if args.json {

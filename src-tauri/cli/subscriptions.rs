@@ -35,7 +35,7 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
             }
         }
         SubscriptionsAction::List { remote: true, json } => {
-            let graph = super::graph::client(engine, global)?;
+            let graph = super::graph::client(engine, global).await?;
             let held = subscriptions::remote(engine, &graph).await?;
             for remote in &held {
                 if json {
@@ -69,7 +69,7 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
             json,
         } => {
             let lifetime = Lifetime::parse(&expires_in).map_err(anyhow::Error::msg)?;
-            let graph = super::graph::client(engine, global)?;
+            let graph = super::graph::client(engine, global).await?;
             let renewed = subscriptions::renew(engine, &graph, &id, lifetime).await?;
             if json {
                 json_line(&mut out, None, &renewed)?;
@@ -83,7 +83,7 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
             }
         }
         SubscriptionsAction::Delete { id, json } => {
-            let graph = super::graph::client(engine, global)?;
+            let graph = super::graph::client(engine, global).await?;
             let deleted = subscriptions::delete(engine, &graph, &id).await?;
             match (json, deleted) {
                 (true, Some(deleted)) => json_line(&mut out, None, &deleted)?,

@@ -14,6 +14,7 @@ pub mod model;
 pub mod receiver;
 pub mod rich;
 pub mod sandbox;
+pub mod secrets;
 pub mod simulator;
 pub mod store;
 pub mod subscriptions;

@@ -64,6 +64,7 @@ impl Sandbox {
             tenant_id: app.tenant_id,
             client_id: app.client_id,
             client_secret: app.client_secret,
+            delegated: None,
         })?;
         let expiry = crate::clock::rfc3339_millis(crate::clock::now_micros() + 3_600_000_000);
         let subscription = client

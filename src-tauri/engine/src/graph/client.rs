@@ -36,6 +36,8 @@ pub struct GraphClient {
     credentials: AppCredentials,
     http: reqwest::Client,
     token: Mutex<Option<(String, Instant)>>,
+    /// The latest refresh token of a delegated sign-in (each use spends the previous one).
+    refresh_token: Mutex<Option<String>>,
 }
 
 impl GraphClient {
@@ -44,10 +46,15 @@ impl GraphClient {
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("Hookscope/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let refresh_token = credentials
+            .delegated
+            .as_ref()
+            .map(|d| d.refresh_token.clone());
         Ok(GraphClient {
             credentials,
             http,
             token: Mutex::new(None),
+            refresh_token: Mutex::new(refresh_token),
         })
     }
 
@@ -70,7 +77,12 @@ impl GraphClient {
         }
     }
 
-    /// An app-only access token, from the cache while it is fresh.
+    /// An app-only client, as opposed to a signed-in user's: app-only calls need application permissions.
+    pub fn is_app_only(&self) -> bool {
+        self.credentials.app_only()
+    }
+
+    /// An access token (app-only or the signed-in user's), from the cache while it is fresh.
     pub async fn token(&self) -> Result<String, GraphApiError> {
         let mut cached = self.token.lock().await;
         if let Some((token, until)) = cached.as_ref() {
@@ -80,6 +92,21 @@ impl GraphClient {
         }
         let c = &self.credentials;
         let scope = format!("{}/.default", c.graph_url.trim_end_matches('/'));
+        let mut refresh = self.refresh_token.lock().await;
+        let form: Vec<(&str, String)> = match (&c.delegated, refresh.as_ref()) {
+            (Some(delegated), Some(token)) => vec![
+                ("grant_type", "refresh_token".into()),
+                ("client_id", c.client_id.clone()),
+                ("refresh_token", token.clone()),
+                ("scope", delegated.scopes.clone()),
+            ],
+            _ => vec![
+                ("grant_type", "client_credentials".into()),
+                ("client_id", c.client_id.clone()),
+                ("client_secret", c.client_secret.clone()),
+                ("scope", scope),
+            ],
+        };
         let response = self
             .http
             .post(format!(
@@ -87,12 +114,7 @@ impl GraphClient {
                 c.login_url.trim_end_matches('/'),
                 c.tenant_id
             ))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", c.client_id.as_str()),
-                ("client_secret", c.client_secret.as_str()),
-                ("scope", scope.as_str()),
-            ])
+            .form(&form)
             .send()
             .await
             .map_err(|e| self.unreachable(&c.login_url, e))?;
@@ -107,6 +129,12 @@ impl GraphClient {
             ));
         }
         let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if let (Some(delegated), Some(rotated)) = (&c.delegated, answer["refresh_token"].as_str()) {
+            *refresh = Some(rotated.to_string());
+            if let Some(keep) = &delegated.on_rotate {
+                keep(rotated);
+            }
+        }
         let token = answer["access_token"]
             .as_str()
             .unwrap_or_default()

@@ -6,9 +6,10 @@ mod connection;
 mod credentials;
 mod error;
 pub mod settings;
+pub mod signin;
 
 pub use client::{GraphClient, NewSubscription};
 pub use connection::{Connection, GraphStatus};
-pub use credentials::AppCredentials;
+pub use credentials::{AppCredentials, Delegated};
 pub use error::GraphApiError;
 pub use settings::{Cloud, GraphSettings};

@@ -55,26 +55,72 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// App-only credentials: `HOOKSCOPE_TENANT_ID`, `HOOKSCOPE_CLIENT_ID`, `HOOKSCOPE_CLIENT_SECRET` when set;
-/// otherwise the simulator announced in the data directory, with its well-known registration.
-pub fn resolve(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<AppCredentials> {
+/// Who Hookscope is at Graph, in order: `HOOKSCOPE_TENANT_ID`, `HOOKSCOPE_CLIENT_ID` and
+/// `HOOKSCOPE_CLIENT_SECRET` when set (the environment wins); else the sign-in stored by `hookscope login`
+/// or the app; else the simulator announced in the data directory, with its well-known registration.
+pub async fn resolve(
+    settings: &GraphSettings,
+    engine: &crate::Engine,
+) -> anyhow::Result<AppCredentials> {
+    if let Some(found) = from_environment(settings)? {
+        return Ok(found);
+    }
+    if let Some(mut stored) = super::signin::stored_credentials(engine).await? {
+        // Flags still point a stored identity at another host (a proxy, a simulator).
+        if let Some(url) = &settings.graph_url {
+            stored.graph_url = url.clone();
+        }
+        if let Some(url) = &settings.login_url {
+            stored.login_url = url.clone();
+        }
+        return Ok(stored);
+    }
+    from_simulator(settings, &engine.config().data_dir)
+}
+
+/// Where a new sign-in goes: the flags, else the cloud's hosts, else an announced simulator's.
+pub fn hosts(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<(String, String)> {
+    let explicit =
+        settings.graph_url.is_some() || settings.login_url.is_some() || settings.cloud.is_some();
+    if !explicit {
+        if let Some(found) = crate::simulator::announced(data_dir) {
+            return Ok((found.graph_url, found.login_url));
+        }
+    }
+    let cloud = cloud(settings)?;
+    Ok((
+        settings
+            .graph_url
+            .clone()
+            .unwrap_or_else(|| cloud.graph_url().into()),
+        settings
+            .login_url
+            .clone()
+            .unwrap_or_else(|| cloud.login_url().into()),
+    ))
+}
+
+fn cloud(settings: &GraphSettings) -> anyhow::Result<Cloud> {
+    let name = settings
+        .cloud
+        .clone()
+        .or_else(|| env("HOOKSCOPE_CLOUD"))
+        .unwrap_or_default();
+    Cloud::parse(&name)
+        .ok_or_else(|| anyhow::anyhow!("Unknown cloud '{name}'; use global, usgov, dod or china."))
+}
+
+fn from_environment(settings: &GraphSettings) -> anyhow::Result<Option<AppCredentials>> {
     let names = [
         "HOOKSCOPE_TENANT_ID",
         "HOOKSCOPE_CLIENT_ID",
         "HOOKSCOPE_CLIENT_SECRET",
     ];
     let values: Vec<Option<String>> = names.iter().map(|n| env(n)).collect();
-    let cloud_name = settings
-        .cloud
-        .clone()
-        .or_else(|| env("HOOKSCOPE_CLOUD"))
-        .unwrap_or_default();
-    let cloud = Cloud::parse(&cloud_name).ok_or_else(|| {
-        anyhow::anyhow!("Unknown cloud '{cloud_name}'; use global, usgov, dod or china.")
-    })?;
+    let cloud = cloud(settings)?;
     if values.iter().all(Option::is_some) {
         let mut values = values.into_iter().flatten();
-        return Ok(AppCredentials {
+        return Ok(Some(AppCredentials {
             graph_url: settings
                 .graph_url
                 .clone()
@@ -86,7 +132,8 @@ pub fn resolve(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<AppC
             tenant_id: values.next().unwrap_or_default(),
             client_id: values.next().unwrap_or_default(),
             client_secret: values.next().unwrap_or_default(),
-        });
+            delegated: None,
+        }));
     }
     if values.iter().any(Option::is_some) {
         let missing: Vec<&str> = names
@@ -100,6 +147,10 @@ pub fn resolve(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<AppC
             missing.join(" and ")
         );
     }
+    Ok(None)
+}
+
+fn from_simulator(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<AppCredentials> {
     let simulator = crate::simulator::announced(data_dir).filter(|a| {
         settings
             .graph_url
@@ -115,10 +166,11 @@ pub fn resolve(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<AppC
                 tenant_id: found.tenant_id,
                 client_id: found.client_id,
                 client_secret: defaults.client_secret,
+                delegated: None,
             })
         }
         None => anyhow::bail!(
-            "No Graph credentials: set HOOKSCOPE_TENANT_ID, HOOKSCOPE_CLIENT_ID and HOOKSCOPE_CLIENT_SECRET, or run `hookscope simulate` to try without a tenant."
+            "No Graph credentials: run `hookscope login` (or set HOOKSCOPE_TENANT_ID, HOOKSCOPE_CLIENT_ID and HOOKSCOPE_CLIENT_SECRET), or run `hookscope simulate` to try without a tenant."
         ),
     }
 }

@@ -192,6 +192,20 @@ impl Store {
         done.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Sets (Some) or clears (None) a setting. Settings are never secrets: those go to `secrets`.
+    pub async fn put_setting(&self, key: &str, value: Option<String>) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::Setting {
+                key: key.to_string(),
+                value,
+                ack,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Records what the keeper did (through the writer, like every write).
     pub async fn put_keeper_event(&self, event: KeeperEvent) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();

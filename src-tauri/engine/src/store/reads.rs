@@ -273,6 +273,15 @@ impl Store {
             .collect())
     }
 
+    pub async fn setting(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
     /// What the keeper did, newest first; for one subscription when given. `limit` 0 means all.
     pub async fn keeper_events(
         &self,

@@ -48,6 +48,12 @@ pub(crate) enum Job {
         event: Box<KeeperEvent>,
         ack: Ack,
     },
+    /// A setting set (Some) or cleared (None); rare, so a statement of its own like the keeper's.
+    Setting {
+        key: String,
+        value: Option<String>,
+        ack: Ack,
+    },
     Shutdown {
         ack: oneshot::Sender<()>,
     },
@@ -85,6 +91,7 @@ pub(crate) async fn run(
         let mut records = Vec::new();
         let mut subscriptions = Vec::new();
         let mut keeper = Vec::new();
+        let mut settings = Vec::new();
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
@@ -92,6 +99,7 @@ pub(crate) async fn run(
                     subscriptions.push((subscription, ack))
                 }
                 Job::Keeper { event, ack } => keeper.push((event, ack)),
+                Job::Setting { key, value, ack } => settings.push((key, value, ack)),
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
@@ -107,6 +115,9 @@ pub(crate) async fn run(
         .await;
         for (event, ack) in keeper {
             let _ = ack.send(insert_keeper_event(&mut conn, &event).await);
+        }
+        for (key, value, ack) in settings {
+            let _ = ack.send(put_setting(&mut conn, &key, value.as_deref()).await);
         }
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
@@ -485,5 +496,26 @@ async fn insert_keeper_event(
     .bind(&e.new_subscription_id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+async fn put_setting(
+    conn: &mut SqliteConnection,
+    key: &str,
+    value: Option<&str>,
+) -> Result<(), StoreError> {
+    match value {
+        Some(value) => sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?,
+        None => sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?,
+    };
     Ok(())
 }

@@ -81,7 +81,7 @@ pub async fn subscribe(
     graph: &GraphClient,
     request: &SubscribeRequest,
 ) -> anyhow::Result<Subscription> {
-    let types = precheck(request, true)?;
+    let types = precheck(request, graph.is_app_only())?;
     if request.rich {
         anyhow::bail!("Rich subscriptions (--rich) arrive with the certificates of the rich-notifications work; subscribe without --rich for now.");
     }
@@ -126,7 +126,10 @@ pub async fn subscribe(
         .await;
     let mut created = match created {
         Ok(created) => created,
-        Err(error) => return Err(explain(engine, error, &notification_url, started, kind).await),
+        Err(error) => {
+            let permission = kind.and_then(|k| k.permission(graph.is_app_only()));
+            return Err(explain(engine, error, &notification_url, started, permission).await);
+        }
     };
     created.auto_renew = request.auto_renew;
     engine.put_subscription(created.clone()).await?;
@@ -139,12 +142,12 @@ async fn explain(
     error: GraphApiError,
     url: &str,
     since_micros: i64,
-    kind: Option<&'static catalog::ResourceKind>,
+    permission: Option<&'static str>,
 ) -> anyhow::Error {
     if error.status == 403 {
-        if let Some(permission) = kind.and_then(|k| k.application_permission) {
+        if let Some(permission) = permission {
             return anyhow::anyhow!(
-                "{} Grant the app the {permission} application permission with admin consent.",
+                "{} Grant the app the {permission} permission (with admin consent for an application permission).",
                 error.message
             );
         }

@@ -82,6 +82,7 @@ fn client(sim: &Sim, secret: &str) -> GraphClient {
         tenant_id: app.tenant_id.clone(),
         client_id: app.client_id.clone(),
         client_secret: secret.into(),
+        delegated: None,
     })
     .unwrap()
 }
@@ -166,6 +167,7 @@ async fn the_graph_client_retries_once_with_a_fresh_token_and_words_refusals() {
         tenant_id: String::new(),
         client_id: String::new(),
         client_secret: "not-the-secret".into(),
+        delegated: None,
     };
     assert!(
         !format!("{credentials:?}").contains("not-the-secret"),

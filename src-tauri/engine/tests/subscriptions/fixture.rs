@@ -31,6 +31,7 @@ pub fn credentials(sim: &Sim) -> AppCredentials {
         tenant_id: app.tenant_id,
         client_id: app.client_id,
         client_secret: app.client_secret,
+        delegated: None,
     }
 }
 
