@@ -6,12 +6,15 @@ use hookscope_engine::Engine;
 
 use super::Global;
 
-pub async fn client(engine: &Engine, global: &Global) -> anyhow::Result<GraphClient> {
-    let settings = GraphSettings {
+pub fn settings(global: &Global) -> GraphSettings {
+    GraphSettings {
         graph_url: global.graph_url.clone(),
         login_url: global.login_url.clone(),
         cloud: global.cloud.clone(),
-    };
-    let credentials = graph::settings::resolve(&settings, engine).await?;
+    }
+}
+
+pub async fn client(engine: &Engine, global: &Global) -> anyhow::Result<GraphClient> {
+    let credentials = graph::settings::resolve(&settings(global), engine).await?;
     GraphClient::new(credentials)
 }

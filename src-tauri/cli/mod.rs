@@ -1,6 +1,7 @@
 //! The command line: argument parsing (the contract in DESIGN.md) and dispatch to one file per command.
 //! Every failure ends as exactly one line on stderr and a non-zero exit.
 
+mod doctor;
 mod graph;
 mod listen;
 mod lists;
@@ -63,6 +64,8 @@ pub enum DurabilityArg {
 pub enum Command {
     /// Run the receiver headless until Ctrl-C, printing one line per event.
     Listen(ListenArgs),
+    /// Check every link from Graph to this receiver and say what to fix.
+    Doctor(DoctorArgs),
     /// Sign in to Graph once: an app with its client secret, or yourself with a device code.
     Login(LoginArgs),
     /// Forget the stored sign-in and its secrets.
@@ -170,6 +173,12 @@ pub struct ListenArgs {
     #[arg(long, default_value_t = config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
     /// JSON Lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct DoctorArgs {
     #[arg(long)]
     pub json: bool,
 }
@@ -353,6 +362,7 @@ pub fn run(global: &Global, command: Command) -> i32 {
             Command::Subscribe(args) => subscribe::run(&engine, global, args).await,
             Command::Login(args) => login::run(&engine, global, args).await,
             Command::Logout => login::logout(&engine).await,
+            Command::Doctor(args) => doctor::run(&engine, global, args).await,
             Command::Subscriptions(args) => subscriptions::run(&engine, global, args).await,
             Command::Notifications(args) => lists::notifications(&engine, args).await,
             Command::Requests(args) => lists::requests(&engine, args).await,

@@ -5,7 +5,9 @@ use ts_rs::{Config, TS};
 
 use crate::bus::Event;
 use crate::catalog::{ChangeType, ResourceKind, Workload};
+use crate::doctor::{Check, Health};
 use crate::feed::FeedBatch;
+use crate::graph::signin::{DeviceCode, SignInMode, SignInProfile};
 use crate::graph::GraphStatus;
 use crate::model::{
     KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord, Subscription,
@@ -37,6 +39,11 @@ pub fn typescript() -> String {
         SubscriptionView::decl(&cfg),
         RemoteSubscription::decl(&cfg),
         GraphStatus::decl(&cfg),
+        Health::decl(&cfg),
+        Check::decl(&cfg),
+        SignInMode::decl(&cfg),
+        SignInProfile::decl(&cfg),
+        DeviceCode::decl(&cfg),
         ReceiverUrls::decl(&cfg),
         ReceiverStatus::decl(&cfg),
         Page::<()>::decl(&cfg),

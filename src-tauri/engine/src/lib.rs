@@ -6,6 +6,7 @@ pub mod bus;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod engine;
 pub mod feed;
 pub mod graph;

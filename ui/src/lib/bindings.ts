@@ -163,6 +163,36 @@ simulated: boolean,
  */
 message: string | null, };
 
+export type Health = "ok" | "warn" | "fail";
+
+export type Check = { 
+/**
+ * `credentials`, `token`, `graph`, `clock`, `receiver`, `publicUrl`, `subscription`.
+ */
+name: string, health: Health, 
+/**
+ * What was found, in one sentence.
+ */
+detail: string, 
+/**
+ * What to do about it, when something is wrong.
+ */
+fix: string | null, };
+
+export type SignInMode = "appOnly" | "delegated";
+
+export type SignInProfile = { mode: SignInMode, graphUrl: string, loginUrl: string, tenantId: string, clientId: string, 
+/**
+ * Delegated only: the scopes consented.
+ */
+scopes: string | null, };
+
+export type DeviceCode = { userCode: string, verificationUri: string, 
+/**
+ * Entra's own sentence, e.g. "To sign in, use a web browser to open the page … and enter the code …".
+ */
+message: string, expiresIn: number, interval: number, };
+
 export type ReceiverUrls = { localUrl: string, publicUrl: string | null, 
 /**
  * The URL to give Graph as `notificationUrl` (public when published, else local).
