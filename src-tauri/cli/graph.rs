@@ -14,7 +14,15 @@ pub fn settings(global: &Global) -> GraphSettings {
     }
 }
 
+/// A person waits on these commands: Graph's throttling is waited out for up to a minute.
 pub async fn client(engine: &Engine, global: &Global) -> anyhow::Result<GraphClient> {
+    Ok(keeper_client(engine, global)
+        .await?
+        .with_patience(std::time::Duration::from_secs(60)))
+}
+
+/// The keeper schedules its own retries, so its client reports throttling at once.
+pub async fn keeper_client(engine: &Engine, global: &Global) -> anyhow::Result<GraphClient> {
     let credentials = graph::settings::resolve(&settings(global), engine).await?;
     GraphClient::new(credentials)
 }

@@ -38,6 +38,8 @@ pub struct GraphClient {
     token: Mutex<Option<(String, Instant)>>,
     /// The latest refresh token of a delegated sign-in (each use spends the previous one).
     refresh_token: Mutex<Option<String>>,
+    /// How long in all a call may wait out Graph's `Retry-After` before it reports the throttling.
+    patience: Duration,
 }
 
 impl GraphClient {
@@ -55,7 +57,15 @@ impl GraphClient {
             http,
             token: Mutex::new(None),
             refresh_token: Mutex::new(refresh_token),
+            patience: Duration::ZERO,
         })
+    }
+
+    /// A client for a person waiting on a command: a 429 whose `Retry-After` fits in `patience` is
+    /// waited out and retried rather than reported. The keeper keeps zero and schedules its own retries.
+    pub fn with_patience(mut self, patience: Duration) -> GraphClient {
+        self.patience = patience;
+        self
     }
 
     /// Where and as whom this client signs in (Debug redacts the secret).
@@ -163,7 +173,9 @@ impl GraphClient {
                 self.credentials.graph_url.trim_end_matches('/')
             )
         };
-        for attempt in 0..2 {
+        let mut refreshed = false;
+        let mut waited = Duration::ZERO;
+        loop {
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -182,10 +194,19 @@ impl GraphClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok());
             let bytes = response.bytes().await.unwrap_or_default().to_vec();
-            if status == 401 && attempt == 0 {
+            if status == 401 && !refreshed {
                 // The token may have been revoked or expired early: one fresh token, one retry.
+                refreshed = true;
                 *self.token.lock().await = None;
                 continue;
+            }
+            if status == 429 {
+                let wait = Duration::from_secs(retry_after.unwrap_or(u64::MAX));
+                if waited + wait <= self.patience {
+                    waited += wait;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
             }
             if !(200..300).contains(&status) {
                 return Err(GraphApiError::from_answer(
@@ -197,7 +218,6 @@ impl GraphClient {
             }
             return Ok((status, bytes));
         }
-        unreachable!("the loop returns on its second attempt")
     }
 
     /// Creates a subscription; Graph runs the validation handshake before it answers.

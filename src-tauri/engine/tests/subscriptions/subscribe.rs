@@ -203,6 +203,7 @@ async fn throttling_and_an_expired_token_are_waited_out_by_a_manual_renewal() {
         renewed.expiration_date_time
     );
 
+    // The keeper's client reports throttling at once (it schedules its own retries)…
     world.sim.running.add_fault(Fault {
         kind: FaultKind::Throttle,
         operation: Some(Operation::Update),
