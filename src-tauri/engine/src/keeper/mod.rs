@@ -157,22 +157,8 @@ impl State {
                     "Subscription {} expired at {} while it could not be renewed; changes from then until it was re-created were not delivered, so fetch {} to catch up.",
                     subscription.id, subscription.expiration_date_time, subscription.resource
                 );
-                let why = "it had expired";
-                match actions
-                    .recreate(
-                        subscription.clone(),
-                        lifetime,
-                        SubscriptionStatus::Expired,
-                        why,
-                    )
-                    .await
-                {
-                    Ok(_) => actions.gap(&subscription.id, message).await,
-                    Err(error) => {
-                        self.fail(&actions, subscription, KeeperAction::Recreated, &error)
-                            .await
-                    }
-                }
+                self.replace_lost(&actions, subscription, lifetime, "it had expired", message)
+                    .await;
                 continue;
             }
             if moved(&subscription, urls) {
@@ -214,28 +200,42 @@ impl State {
                     "Graph no longer had subscription {}; changes since it was lost were not delivered, so fetch {} to catch up.",
                     subscription.id, subscription.resource
                 );
-                let why = "Graph answered 404 to its renewal";
-                match actions
-                    .recreate(
-                        subscription.clone(),
-                        lifetime,
-                        SubscriptionStatus::Expired,
-                        why,
-                    )
-                    .await
-                {
-                    Ok(_) => {
-                        self.backoff.succeeded(&subscription.id);
-                        actions.gap(&subscription.id, message).await;
-                    }
-                    Err(error) => {
-                        self.fail(actions, subscription, KeeperAction::Recreated, &error)
-                            .await
-                    }
-                }
+                self.replace_lost(
+                    actions,
+                    subscription,
+                    lifetime,
+                    "Graph answered 404 to its renewal",
+                    message,
+                )
+                .await;
             }
             Err(error) => {
                 self.fail(actions, subscription, KeeperAction::Renewed, &error)
+                    .await
+            }
+        }
+    }
+
+    /// Makes anew a subscription Graph no longer has, and records the gap its absence left.
+    async fn replace_lost(
+        &mut self,
+        actions: &Actions,
+        subscription: Subscription,
+        lifetime: crate::subscriptions::Lifetime,
+        why: &str,
+        gap: String,
+    ) {
+        let lost = subscription.clone();
+        match actions
+            .recreate(subscription, lifetime, SubscriptionStatus::Expired, why)
+            .await
+        {
+            Ok(_) => {
+                self.backoff.succeeded(&lost.id);
+                actions.gap(&lost.id, gap).await;
+            }
+            Err(error) => {
+                self.fail(actions, lost, KeeperAction::Recreated, &error)
                     .await
             }
         }

@@ -9,6 +9,7 @@ use hookscope_engine::engine::Listening;
 use hookscope_engine::graph::{AppCredentials, GraphClient};
 use hookscope_engine::keeper::{self, Keeper};
 use hookscope_engine::model::{KeeperAction, KeeperEvent, Notification, Subscription};
+use hookscope_engine::simulator::{TriggerReport, TriggerSpec};
 use hookscope_engine::store::NotificationQuery;
 use hookscope_engine::subscriptions::{Lifetime, SubscribeRequest};
 use hookscope_engine::{Engine, ReceiverOptions};
@@ -140,6 +141,45 @@ impl World {
                 Instant::now() < deadline,
                 "waited {within:?} for {count} {action:?} events of {id}; the keeper recorded {:?}",
                 self.engine.keeper_events(None, 0).await.unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Makes the simulated Graph send what `spec` says, and what each POST got back.
+    pub async fn trigger(&self, spec: TriggerSpec) -> TriggerReport {
+        self.sim
+            .running
+            .trigger(spec)
+            .await
+            .expect("the simulator sends")
+    }
+
+    /// One change notification for this subscription.
+    pub async fn change(&self, id: &str) -> TriggerReport {
+        self.trigger(TriggerSpec {
+            subscription_id: Some(id.to_string()),
+            ..TriggerSpec::default()
+        })
+        .await
+    }
+
+    /// Waits until this subscription's stored notifications satisfy `done`.
+    pub async fn notifications_until(
+        &self,
+        id: &str,
+        what: &str,
+        done: impl Fn(&[Notification]) -> bool,
+    ) -> Vec<Notification> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let notes = self.notifications_of(id).await;
+            if done(&notes) {
+                return notes;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 10 s for {what}: {notes:?}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hookscope_engine::model::{KeeperAction, SubscriptionStatus};
-use hookscope_engine::simulator::{Fault, FaultKind, Operation, TriggerSpec};
+use hookscope_engine::simulator::{Fault, FaultKind, Operation};
 
 use crate::fixture::{seconds_until, World};
 
@@ -39,15 +39,7 @@ async fn short_lifetimes_are_renewed_before_they_expire_again_and_again_without_
         "one PATCH per renewal, no storm: {patches}"
     );
     // And the subscription still delivers.
-    world
-        .sim
-        .running
-        .trigger(TriggerSpec {
-            subscription_id: Some(created.id.clone()),
-            ..TriggerSpec::default()
-        })
-        .await
-        .unwrap();
+    world.change(&created.id).await;
     assert!(!world.notifications_of(&created.id).await.is_empty());
     keeper.stop().await;
 }
@@ -227,15 +219,7 @@ async fn after_a_restart_at_another_url_subscriptions_follow_and_deliveries_arri
     );
 
     for id in [&without.id, &new_id] {
-        let report = world
-            .sim
-            .running
-            .trigger(TriggerSpec {
-                subscription_id: Some(id.to_string()),
-                ..TriggerSpec::default()
-            })
-            .await
-            .unwrap();
+        let report = world.change(id).await;
         assert!(
             report.deliveries.iter().all(|d| d.status == Some(202)),
             "{report:?}"

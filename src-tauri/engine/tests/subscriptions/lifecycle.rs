@@ -23,24 +23,13 @@ async fn reauthorization_required_gets_one_patch_and_held_changes_flow_again() {
     let keeper = world.keeper();
     let created = world.subscribe(MAILBOX, "created", "1h", true).await;
     world
-        .sim
-        .running
         .trigger(lifecycle(
             &created.id,
             LifecycleEvent::ReauthorizationRequired,
         ))
-        .await
-        .unwrap();
+        .await;
     // Graph holds changes while it waits for the answer; this one is released by the PATCH.
-    world
-        .sim
-        .running
-        .trigger(TriggerSpec {
-            subscription_id: Some(created.id.clone()),
-            ..TriggerSpec::default()
-        })
-        .await
-        .unwrap();
+    world.change(&created.id).await;
     let renewed = world
         .keeper_events(
             &created.id,
@@ -53,41 +42,25 @@ async fn reauthorization_required_gets_one_patch_and_held_changes_flow_again() {
         renewed[0].ok && renewed[0].message.contains("reauthorizationRequired"),
         "{renewed:?}"
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !world
-        .notifications_of(&created.id)
-        .await
-        .iter()
-        .any(|n| n.change_type.is_some())
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the held change arrives once reauthorized"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    world
+        .notifications_until(
+            &created.id,
+            "the held change, released once reauthorized",
+            |notes| notes.iter().any(|n| n.change_type.is_some()),
+        )
+        .await;
     // Graph repeats the event; the repeat within ten minutes is not answered again.
     world
-        .sim
-        .running
         .trigger(lifecycle(
             &created.id,
             LifecycleEvent::ReauthorizationRequired,
         ))
-        .await
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while world
-        .notifications_of(&created.id)
-        .await
-        .iter()
-        .filter(|n| n.lifecycle_event.is_some())
-        .count()
-        < 2
-    {
-        assert!(std::time::Instant::now() < deadline, "the repeat is stored");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        .await;
+    world
+        .notifications_until(&created.id, "the repeat", |notes| {
+            notes.iter().filter(|n| n.lifecycle_event.is_some()).count() >= 2
+        })
+        .await;
     // The keeper reacts within milliseconds of a stored event; give it ample time to (wrongly) act.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(world.sim.running.calls(Operation::Update), 1);
@@ -105,11 +78,8 @@ async fn subscription_removed_is_answered_by_a_new_subscription() {
     let keeper = world.keeper();
     let created = world.subscribe(MAILBOX, "created", "1h", true).await;
     world
-        .sim
-        .running
         .trigger(lifecycle(&created.id, LifecycleEvent::SubscriptionRemoved))
-        .await
-        .unwrap();
+        .await;
     let recreated = world
         .keeper_events(
             &created.id,
@@ -137,11 +107,8 @@ async fn missed_is_recorded_as_a_gap_to_fetch() {
     let keeper = world.keeper();
     let created = world.subscribe(MAILBOX, "created", "1h", true).await;
     world
-        .sim
-        .running
         .trigger(lifecycle(&created.id, LifecycleEvent::Missed))
-        .await
-        .unwrap();
+        .await;
     let gap = world
         .keeper_events(&created.id, KeeperAction::Gap, 1, Duration::from_secs(10))
         .await;
@@ -164,24 +131,15 @@ async fn a_forged_lifecycle_event_changes_nothing() {
     ] {
         let mut spec = lifecycle(&created.id, event);
         spec.tamper = Some(Tamper::ClientState);
-        world.sim.running.trigger(spec).await.unwrap();
+        world.trigger(spec).await;
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let notes = world.notifications_of(&created.id).await;
-        if notes.len() >= 2 {
-            assert!(
-                notes.iter().all(|n| n.verdict == Verdict::Rejected),
-                "{notes:?}"
-            );
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "both forged events are recorded"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let notes = world
+        .notifications_until(&created.id, "both forged events", |notes| notes.len() >= 2)
+        .await;
+    assert!(
+        notes.iter().all(|n| n.verdict == Verdict::Rejected),
+        "{notes:?}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(world
         .engine
