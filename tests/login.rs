@@ -58,6 +58,27 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+type Lines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// Starts `hookscope login --device-code --json` and reads the code it shows.
+fn device_login(
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Child, Lines, serde_json::Value) {
+    let mut child = Command::new(BIN)
+        .args(["login", "--device-code", "--json"])
+        .args(extra)
+        .env("HOOKSCOPE_DATA_DIR", dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    (child, lines, first)
+}
+
 #[test]
 fn an_app_signs_in_once_and_its_secret_stays_out_of_the_database() {
     let dir = tempfile::tempdir().unwrap();
@@ -129,16 +150,7 @@ fn an_app_signs_in_once_and_its_secret_stays_out_of_the_database() {
 fn a_user_signs_in_with_a_device_code_and_stays_signed_in_across_processes() {
     let dir = tempfile::tempdir().unwrap();
     let simulator = Simulator::spawn(dir.path());
-    let mut child = Command::new(BIN)
-        .args(["login", "--device-code", "--scopes", "Mail.Read", "--json"])
-        .env("HOOKSCOPE_DATA_DIR", dir.path())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let (mut child, lines, first) = device_login(dir.path(), &["--scopes", "Mail.Read"]);
     assert_eq!(first["type"], "deviceCode");
     let user_code = first["userCode"].as_str().unwrap().to_string();
     let page = first["verificationUri"].as_str().unwrap().to_string();
@@ -191,16 +203,7 @@ fn a_user_signs_in_with_a_device_code_and_stays_signed_in_across_processes() {
 fn a_declined_sign_in_says_so_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let _simulator = Simulator::spawn(dir.path());
-    let mut child = Command::new(BIN)
-        .args(["login", "--device-code", "--json"])
-        .env("HOOKSCOPE_DATA_DIR", dir.path())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let (child, _, first) = device_login(dir.path(), &[]);
     reqwest::blocking::Client::new()
         .post(first["verificationUri"].as_str().unwrap())
         .form(&[
