@@ -17,6 +17,11 @@ fn main() {
         "delete_subscription",
         "remote_subscriptions",
         "keeper_history",
+        "doctor",
+        "sign_in_app",
+        "start_device_sign_in",
+        "finish_device_sign_in",
+        "sign_out",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -2,6 +2,7 @@
 //! through three commands. It holds no logic of its own beyond wiring.
 
 mod commands;
+mod signin;
 mod subscriptions;
 
 use std::sync::Mutex;
@@ -26,6 +27,10 @@ pub struct Shell {
     pub graph: tokio::sync::Mutex<Option<Connection>>,
     /// Why there is no Graph connection, for the status bar.
     pub graph_problem: Mutex<Option<String>>,
+    /// The flags the app started with (`--graph-url`, `--login-url`, `--cloud`).
+    pub graph_settings: GraphSettings,
+    /// A device-code sign-in waiting for the user to finish it in the browser.
+    pub pending_sign_in: tokio::sync::Mutex<Option<signin::Pending>>,
 }
 
 /// Opens the engine and the receiver. A port already taken (say, by `hookscope listen`) falls back to
@@ -69,6 +74,8 @@ async fn start(global: &Global) -> Shell {
             sandbox: Default::default(),
             graph: Default::default(),
             graph_problem: Default::default(),
+            graph_settings: Default::default(),
+            pending_sign_in: Default::default(),
         },
         Err(error) => Shell {
             status: ReceiverStatus {
@@ -81,6 +88,8 @@ async fn start(global: &Global) -> Shell {
             sandbox: Default::default(),
             graph: Default::default(),
             graph_problem: Default::default(),
+            graph_settings: Default::default(),
+            pending_sign_in: Default::default(),
         },
     }
 }
@@ -98,28 +107,29 @@ impl Shell {
             sandbox: Default::default(),
             graph: Default::default(),
             graph_problem: Default::default(),
+            graph_settings: Default::default(),
+            pending_sign_in: Default::default(),
         }
     }
 
     /// Connects to Graph with the credentials in the environment (or an announced simulator) and
     /// starts the keeper; when there are none, remembers why for the status bar.
-    async fn connect(&self, global: &Global) {
+    pub async fn connect(&self) {
         let (Some(engine), Some(urls)) = (&self.engine, &self.status.urls) else {
             return;
         };
-        let settings = GraphSettings {
-            graph_url: global.graph_url.clone(),
-            login_url: global.login_url.clone(),
-            cloud: global.cloud.clone(),
-        };
-        let client = graph::settings::resolve(&settings, engine)
+        let client = graph::settings::resolve(&self.graph_settings, engine)
             .await
             .and_then(GraphClient::new);
+        let mut graph = self.graph.lock().await;
+        if let Some(old) = graph.take() {
+            old.close().await;
+        }
         match client {
             Ok(client) => {
                 let connection =
                     Connection::open(engine, std::sync::Arc::new(client), urls.clone());
-                *self.graph.lock().await = Some(connection);
+                *graph = Some(connection);
             }
             Err(error) => {
                 if let Ok(mut problem) = self.graph_problem.lock() {
@@ -152,8 +162,13 @@ impl Shell {
 
 pub fn run(global: &Global) -> i32 {
     let shell = tauri::async_runtime::block_on(async {
-        let shell = start(global).await;
-        shell.connect(global).await;
+        let mut shell = start(global).await;
+        shell.graph_settings = GraphSettings {
+            graph_url: global.graph_url.clone(),
+            login_url: global.login_url.clone(),
+            cloud: global.cloud.clone(),
+        };
+        shell.connect().await;
         shell
     });
     let app = tauri::Builder::default()
@@ -171,7 +186,12 @@ pub fn run(global: &Global) -> i32 {
             subscriptions::renew_subscription,
             subscriptions::delete_subscription,
             subscriptions::remote_subscriptions,
-            subscriptions::keeper_history
+            subscriptions::keeper_history,
+            signin::doctor,
+            signin::sign_in_app,
+            signin::start_device_sign_in,
+            signin::finish_device_sign_in,
+            signin::sign_out
         ])
         .build(tauri::generate_context!());
     let app = match app {

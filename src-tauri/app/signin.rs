@@ -1,0 +1,148 @@
+//! Signing in from the app (an app's secret, or a device code the user finishes in the browser), signing
+//! out, and the doctor's checks for the Health panel. Each hops into the engine's `graph::signin` and
+//! `doctor`, then reconnects so the keeper works with the new identity.
+
+use hookscope_engine::doctor::{self, Check};
+use hookscope_engine::graph::signin::{
+    self, DeviceCode, SignInMode, SignInProfile, DEFAULT_SCOPES,
+};
+use hookscope_engine::graph::{settings, AppCredentials, GraphClient, GraphStatus};
+use tauri::State;
+
+use super::commands::engine;
+use super::Shell;
+
+/// A device-code sign-in started and not yet finished.
+pub struct Pending {
+    profile: SignInProfile,
+    code: DeviceCode,
+}
+
+fn profile(shell: &Shell, tenant: String, client_id: String) -> Result<SignInProfile, String> {
+    let engine = engine(shell)?;
+    let (graph_url, login_url) = settings::hosts(&shell.graph_settings, &engine.config().data_dir)
+        .map_err(|e| e.to_string())?;
+    if tenant.trim().is_empty() || client_id.trim().is_empty() {
+        return Err(
+            "Fill in the tenant id and the client id from the app registration's overview page."
+                .into(),
+        );
+    }
+    Ok(SignInProfile {
+        mode: SignInMode::AppOnly,
+        graph_url,
+        login_url,
+        tenant_id: tenant.trim().to_string(),
+        client_id: client_id.trim().to_string(),
+        scopes: None,
+    })
+}
+
+async fn status(shell: &Shell) -> GraphStatus {
+    match shell.graph.lock().await.as_ref() {
+        Some(connection) => connection.status().clone(),
+        None => GraphStatus::disconnected(
+            shell
+                .graph_problem
+                .lock()
+                .ok()
+                .and_then(|p| p.clone())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// Proves the secret with a token, keeps it in the keyring, and reconnects as the app.
+#[tauri::command]
+pub async fn sign_in_app(
+    shell: State<'_, Shell>,
+    tenant: String,
+    client_id: String,
+    secret: String,
+) -> Result<GraphStatus, String> {
+    let profile = profile(&shell, tenant, client_id)?;
+    let client = GraphClient::new(AppCredentials {
+        graph_url: profile.graph_url.clone(),
+        login_url: profile.login_url.clone(),
+        tenant_id: profile.tenant_id.clone(),
+        client_id: profile.client_id.clone(),
+        client_secret: secret.trim().to_string(),
+        delegated: None,
+    })
+    .map_err(|e| e.to_string())?;
+    client.token().await.map_err(|e| e.to_string())?;
+    signin::save_app_only(engine(&shell)?, &profile, secret.trim())
+        .await
+        .map_err(|e| e.to_string())?;
+    shell.connect().await;
+    Ok(status(&shell).await)
+}
+
+/// Asks the login host for a code to show; `finish_device_sign_in` then waits for the user.
+#[tauri::command]
+pub async fn start_device_sign_in(
+    shell: State<'_, Shell>,
+    tenant: String,
+    client_id: String,
+    scopes: Option<String>,
+) -> Result<DeviceCode, String> {
+    let mut profile = profile(&shell, tenant, client_id)?;
+    let mut scopes = scopes
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_SCOPES.into());
+    if !scopes.split_whitespace().any(|s| s == "offline_access") {
+        scopes.push_str(" offline_access");
+    }
+    let code = signin::start_device_code(
+        &profile.login_url,
+        &profile.tenant_id,
+        &profile.client_id,
+        &scopes,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    profile.mode = SignInMode::Delegated;
+    profile.scopes = Some(scopes);
+    *shell.pending_sign_in.lock().await = Some(Pending {
+        profile,
+        code: code.clone(),
+    });
+    Ok(code)
+}
+
+#[tauri::command]
+pub async fn finish_device_sign_in(shell: State<'_, Shell>) -> Result<GraphStatus, String> {
+    let pending = shell
+        .pending_sign_in
+        .lock()
+        .await
+        .take()
+        .ok_or_else(|| "Start the sign-in first.".to_string())?;
+    let p = &pending.profile;
+    let tokens =
+        signin::finish_device_code(&p.login_url, &p.tenant_id, &p.client_id, &pending.code)
+            .await
+            .map_err(|e| e.to_string())?;
+    let refresh = tokens.refresh_token.ok_or_else(|| {
+        "The sign-in returned no refresh token; ask for offline_access.".to_string()
+    })?;
+    signin::save_delegated(engine(&shell)?, p, &refresh)
+        .await
+        .map_err(|e| e.to_string())?;
+    shell.connect().await;
+    Ok(status(&shell).await)
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Result<GraphStatus, String> {
+    signin::forget(engine(&shell)?)
+        .await
+        .map_err(|e| e.to_string())?;
+    shell.connect().await;
+    Ok(status(&shell).await)
+}
+
+#[tauri::command]
+pub async fn doctor(shell: State<'_, Shell>) -> Result<Vec<Check>, String> {
+    Ok(doctor::examine(engine(&shell)?, &shell.graph_settings).await)
+}
