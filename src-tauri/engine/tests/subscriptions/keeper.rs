@@ -232,3 +232,34 @@ async fn after_a_restart_at_another_url_subscriptions_follow_and_deliveries_arri
     }
     keeper.stop().await;
 }
+
+#[tokio::test]
+async fn a_public_url_change_while_running_is_followed_at_once() {
+    let mut world = World::start().await;
+    let keeper = world.keeper();
+    let created = world
+        .subscribe("users/bo@contoso.com/events", "created", "1h", false)
+        .await;
+    // The tunnel comes back elsewhere: the front tells the running keeper.
+    world.restart_receiver().await;
+    let moved_to = world.listening().urls().clone();
+    keeper.set_urls(moved_to.clone());
+    world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Repointed,
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(
+        world.local(&created.id).await.notification_url,
+        moved_to.notification_url
+    );
+    let report = world.change(&created.id).await;
+    assert!(
+        report.deliveries.iter().all(|d| d.status == Some(202)),
+        "{report:?}"
+    );
+    keeper.stop().await;
+}
