@@ -1,5 +1,20 @@
 // An in-memory backend: the screen works in a plain browser (`npm run dev`) and tests drive it directly.
-import type { FeedBatch, Notification, Page, ReceiverStatus, SandboxSend, SandboxStatus, TriggerReport } from '../bindings';
+import type {
+  FeedBatch,
+  GraphStatus,
+  KeeperEvent,
+  Notification,
+  Page,
+  ReceiverStatus,
+  ResourceKind,
+  SandboxSend,
+  SandboxStatus,
+  SubscribeInput,
+  Subscription,
+  SubscriptionView,
+  TriggerReport,
+} from '../bindings';
+import { CHANGE_TYPES, kindFor, lifetimeSeconds, minutesText } from '../subscriptions/catalog';
 import type { Backend, Unwatch } from './types';
 
 let lastMs = 0;
@@ -52,6 +67,59 @@ export const DEMO_STATUS: ReceiverStatus = {
   error: null,
   dataDir: '(in memory)',
 };
+
+function kind(fields: Partial<ResourceKind> & Pick<ResourceKind, 'name' | 'paths' | 'changeTypes'>): ResourceKind {
+  return {
+    workload: 'outlook',
+    odataType: `#Microsoft.Graph.${fields.name}`,
+    example: fields.paths[0],
+    maxLifetimeMinutes: 4230,
+    richMaxLifetimeMinutes: null,
+    delegatedPermission: null,
+    applicationPermission: null,
+    rich: false,
+    richNeedsSelect: false,
+    lifecycleUrlRequiredOverAnHour: false,
+    removedAndMissedEvents: false,
+    ...fields,
+  };
+}
+
+/** A slice of the engine's catalog, with the same rules. */
+export const DEMO_CATALOG: ResourceKind[] = [
+  kind({
+    name: 'message',
+    paths: ['me/messages', 'users/*/messages', 'me/mailfolders/*/messages', 'users/*/mailfolders/*/messages'],
+    example: "/me/mailFolders('inbox')/messages",
+    changeTypes: ['created', 'updated', 'deleted'],
+    maxLifetimeMinutes: 10080,
+    richMaxLifetimeMinutes: 1440,
+    delegatedPermission: 'Mail.ReadBasic',
+    applicationPermission: 'Mail.Read',
+    rich: true,
+    richNeedsSelect: true,
+    removedAndMissedEvents: true,
+  }),
+  kind({
+    name: 'user',
+    workload: 'directory',
+    paths: ['users', 'users/*'],
+    changeTypes: ['updated', 'deleted'],
+    maxLifetimeMinutes: 41760,
+    delegatedPermission: 'User.Read.All',
+    applicationPermission: 'User.Read.All',
+  }),
+  kind({
+    name: 'presence',
+    workload: 'presence',
+    paths: ['communications/presences/*'],
+    example: '/communications/presences/{id}',
+    changeTypes: ['updated'],
+    maxLifetimeMinutes: 60,
+    delegatedPermission: 'Presence.Read.All',
+    rich: true,
+  }),
+];
 
 export class MemoryBackend implements Backend {
   status: ReceiverStatus;
@@ -127,6 +195,102 @@ export class MemoryBackend implements Backend {
     }));
     for (const fields of sent) this.emit({ notifications: [makeNotification(fields)] });
     return { notifications: sent.length, subscriptionIds: [subscriptionId], deliveries };
+  }
+
+  /** The fake Graph: disconnected until "Try without a tenant", like the app without credentials. */
+  graph: GraphStatus = {
+    connected: false,
+    graphUrl: null,
+    tenantId: null,
+    clientId: null,
+    simulated: false,
+    message: 'No Graph credentials: run `hookscope login`, or press "Try without a tenant".',
+  };
+  kept: SubscriptionView[] = [];
+  history: KeeperEvent[] = [];
+
+  async graphStatus(): Promise<GraphStatus> {
+    if (this.sandbox) {
+      this.graph = { connected: true, graphUrl: this.sandbox.graphUrl, tenantId: '5e1c7d2a', clientId: '3f2a9b1c', simulated: true, message: null };
+    }
+    return structuredClone(this.graph);
+  }
+
+  async catalog(): Promise<ResourceKind[]> {
+    return structuredClone(DEMO_CATALOG);
+  }
+
+  async subscriptions(): Promise<SubscriptionView[]> {
+    return structuredClone(this.kept);
+  }
+
+  async subscribe(input: SubscribeInput): Promise<Subscription> {
+    if (!this.graph.connected && !this.sandbox) throw new Error(this.graph.message ?? 'Not connected to Graph.');
+    if (!input.resource.trim()) throw new Error('Name a resource to watch, such as users/{id}/messages.');
+    const types = input.changeTypes.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+    if (types.length === 0) throw new Error('Choose at least one change type: created, updated or deleted.');
+    const unknown = types.find((t) => !CHANGE_TYPES.includes(t as never));
+    if (unknown) throw new Error(`'${unknown}' is not a change type; use created, updated or deleted.`);
+    const found = kindFor(input.resource, DEMO_CATALOG);
+    const refused = found && types.find((t) => !found.changeTypes.includes(t as never));
+    if (found && refused) throw new Error(`${input.resource} does not send '${refused}' notifications; use ${found.changeTypes.join(',')}.`);
+    const max = (found?.maxLifetimeMinutes ?? 4230) * 60;
+    const asked = lifetimeSeconds(input.expiresIn);
+    if (asked !== null && asked > max) {
+      throw new Error(`${found?.name ?? 'These'} subscriptions live at most ${minutesText(max / 60)} (${max / 60} minutes); ask for less or use max.`);
+    }
+    const now = Date.now();
+    const seconds = asked ?? max - Math.max(60, max / 100);
+    const created: Subscription = {
+      id: crypto.randomUUID(),
+      resource: input.resource.trim(),
+      changeType: types.join(','),
+      notificationUrl: DEMO_STATUS.urls!.notificationUrl,
+      lifecycleNotificationUrl: input.lifecycle ? DEMO_STATUS.urls!.lifecycleUrl : null,
+      expirationDateTime: new Date(now + seconds * 1000).toISOString(),
+      includeResourceData: input.rich,
+      tenantId: '5e1c7d2a',
+      autoRenew: input.autoRenew,
+      status: 'active',
+      lastError: null,
+    };
+    this.kept.unshift(this.view(created, now));
+    return structuredClone(created);
+  }
+
+  private view(s: Subscription, granted: number): SubscriptionView {
+    const expiry = new Date(s.expirationDateTime).getTime();
+    const renews = s.autoRenew && s.status === 'active' ? new Date(expiry - (expiry - granted) / 3).toISOString() : null;
+    return { ...s, grantedAt: new Date(granted).toISOString(), renewsAt: renews };
+  }
+
+  async renew(id: string, expiresIn: string): Promise<Subscription> {
+    const index = this.kept.findIndex((s) => s.id === id);
+    if (index < 0) throw new Error(`No subscription ${id} here; \`hookscope subscriptions list\` shows the ids.`);
+    const now = Date.now();
+    const seconds = lifetimeSeconds(expiresIn) ?? 10080 * 60 - 6048;
+    const { grantedAt: _g, renewsAt: _r, ...current } = this.kept[index];
+    const renewed: Subscription = { ...current, expirationDateTime: new Date(now + seconds * 1000).toISOString(), status: 'active', lastError: null };
+    this.kept[index] = this.view(renewed, now);
+    return structuredClone(renewed);
+  }
+
+  async deleteSubscription(id: string): Promise<void> {
+    const found = this.kept.find((s) => s.id === id);
+    if (!found) throw new Error(`No subscription ${id} here or at Graph.`);
+    found.status = 'removed';
+    found.autoRenew = false;
+    found.renewsAt = null;
+  }
+
+  async keeperHistory(subscriptionId: string | null): Promise<KeeperEvent[]> {
+    return structuredClone(this.history.filter((e) => subscriptionId === null || e.subscriptionId === subscriptionId));
+  }
+
+  /** What the keeper would publish: recorded, and delivered to watchers in a feed batch. */
+  keep(event: KeeperEvent): void {
+    this.history.unshift(event);
+    this.emit({ keeper: [event] });
   }
 
   get watching(): number {

@@ -1,6 +1,18 @@
 // The only module allowed to import `@tauri-apps/*` (tests/imports.test.ts enforces it).
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type { FeedBatch, Notification, Page, ReceiverStatus, SandboxStatus, TriggerReport } from '../bindings';
+import type {
+  FeedBatch,
+  GraphStatus,
+  KeeperEvent,
+  Notification,
+  Page,
+  ReceiverStatus,
+  ResourceKind,
+  SandboxStatus,
+  Subscription,
+  SubscriptionView,
+  TriggerReport,
+} from '../bindings';
 import type { Backend, Unwatch } from './types';
 
 export function isTauri(): boolean {
@@ -31,5 +43,19 @@ export function createTauriBackend(): Backend {
     tryWithoutTenant: () => invoke<SandboxStatus>('try_without_tenant'),
 
     sandboxSend: (what) => invoke<TriggerReport>('sandbox_send', { what }),
+
+    graphStatus: () => invoke<GraphStatus>('graph_status'),
+
+    catalog: () => invoke<ResourceKind[]>('catalog'),
+
+    subscriptions: () => invoke<SubscriptionView[]>('subscriptions_list'),
+
+    subscribe: (input) => invoke<Subscription>('subscribe', { input }),
+
+    renew: (id, expiresIn) => invoke<Subscription>('renew_subscription', { id, expiresIn }),
+
+    deleteSubscription: (id) => invoke<void>('delete_subscription', { id }),
+
+    keeperHistory: (subscriptionId) => invoke<KeeperEvent[]>('keeper_history', { subscriptionId }),
   };
 }

@@ -1,4 +1,18 @@
-import type { FeedBatch, Notification, Page, ReceiverStatus, SandboxSend, SandboxStatus, TriggerReport } from '../bindings';
+import type {
+  FeedBatch,
+  GraphStatus,
+  KeeperEvent,
+  Notification,
+  Page,
+  ReceiverStatus,
+  ResourceKind,
+  SandboxSend,
+  SandboxStatus,
+  SubscribeInput,
+  Subscription,
+  SubscriptionView,
+  TriggerReport,
+} from '../bindings';
 
 /** Stops delivering feed batches to the callback it was returned for. */
 export type Unwatch = () => void;
@@ -17,4 +31,18 @@ export interface Backend {
   tryWithoutTenant(): Promise<SandboxStatus>;
   /** `sandbox_send`: makes the simulated Graph send to that subscription; what each POST got back. */
   sandboxSend(what: SandboxSend): Promise<TriggerReport>;
+  /** `graph_status`: whether Hookscope can call Graph, where and as whom, or why not. */
+  graphStatus(): Promise<GraphStatus>;
+  /** `catalog`: the resources Graph notifies about, with their change types, lifetimes and permissions. */
+  catalog(): Promise<ResourceKind[]>;
+  /** `subscriptions_list`: every subscription Hookscope keeps, newest first, with the keeper's schedule. */
+  subscriptions(): Promise<SubscriptionView[]>;
+  /** `subscribe`: checked, self-tested and created at Graph; rejects with one sentence. */
+  subscribe(input: SubscribeInput): Promise<Subscription>;
+  /** `renew_subscription`: a new expiry now (`max`, `2h`, `3d`). */
+  renew(id: string, expiresIn: string): Promise<Subscription>;
+  /** `delete_subscription`: deleted at Graph and no longer kept. */
+  deleteSubscription(id: string): Promise<void>;
+  /** `keeper_history`: what the keeper did, newest first. */
+  keeperHistory(subscriptionId: string | null): Promise<KeeperEvent[]>;
 }

@@ -1,7 +1,7 @@
 // The live feed's state machine, free of the DOM and of Svelte: feed batches are queued and applied
 // at most once per frame; `missed > 0` (or the first load) reloads the first page from the store.
 import type { Backend, Unwatch } from '../backend/types';
-import type { FeedBatch, Notification } from '../bindings';
+import type { FeedBatch, KeeperEvent, Notification } from '../bindings';
 import { MAX_ROWS, mergeNewestFirst, replaceWithPage } from './buffer';
 
 export const FIRST_PAGE = 200;
@@ -25,6 +25,8 @@ export interface FeedState {
 
 export interface FeedOptions {
   onChange: (state: FeedState) => void;
+  /** What the keeper did, delivered with the frame that carries it. */
+  onKeeper?: (events: KeeperEvent[]) => void;
   schedule?: Schedule;
   cap?: number;
   pageSize?: number;
@@ -91,10 +93,13 @@ export class FeedStore {
     this.queue = [];
     const incoming: Notification[] = [];
     let missed = 0;
+    const keeper: KeeperEvent[] = [];
     for (const batch of batches) {
       for (const n of batch.notifications) incoming.push(n);
+      for (const e of batch.keeper ?? []) keeper.push(e);
       missed += batch.missed;
     }
+    if (keeper.length > 0) this.options.onKeeper?.(keeper);
     const { rows, added } = mergeNewestFirst(this.state.rows, incoming, this.cap);
     if (added > 0) this.set({ rows, received: this.state.received + added });
     if (missed > 0) void this.reload();
