@@ -221,3 +221,109 @@ fn each_mistake_is_one_line_that_says_what_to_do() {
             && !String::from_utf8_lossy(&out.stdout).contains("wrong-secret-value")
     );
 }
+
+#[test]
+fn rich_notifications_from_subscribe_to_decrypted_with_certificates_in_the_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let _simulator = Simulator::spawn(dir.path());
+    let mut listener = Listener::spawn(dir.path(), &[]);
+
+    let (code, out, err) = hookscope(dir.path(), &["certificates", "generate", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let made = &json_lines(&out)[0];
+    let certificate = made["id"].as_str().unwrap().to_string();
+    assert_eq!(made["active"], true);
+    assert_eq!(made["bits"], 2048);
+    assert!(
+        !out.contains("PRIVATE KEY") && !err.contains("PRIVATE KEY"),
+        "the private key is never printed"
+    );
+
+    // Outlook needs a $select before Graph is asked, and says so.
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            MAILBOX,
+            "--change-type",
+            "created",
+            "--rich",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(one_line(&err).contains("$select"), "{err}");
+
+    let (code, out, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            "/teams/getAllMessages",
+            "--change-type",
+            "created",
+            "--expires-in",
+            "1h",
+            "--rich",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let created = &json_lines(&out)[0];
+    assert_eq!(created["includeResourceData"], true);
+    assert_eq!(created["encryptionCertificateId"], certificate.as_str());
+    let id = created["id"].as_str().unwrap().to_string();
+
+    let (code, _, err) = hookscope(dir.path(), &["trigger", "--subscription", &id, "--rich"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "trigger",
+            "--subscription",
+            &id,
+            "--rich",
+            "--tamper",
+            "signature",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        assert!(Instant::now() < deadline, "two notifications: {seen:?}");
+        let event = listener.next_event();
+        if event["type"] == "notification" {
+            seen.push(event);
+        }
+    }
+    let genuine = &seen[0];
+    assert_eq!(genuine["verdict"], "accepted", "{genuine}");
+    assert_eq!(genuine["tokensValid"], true);
+    assert!(
+        genuine["decrypted"]["body"]["content"].is_string(),
+        "{genuine}"
+    );
+    let forged = &seen[1];
+    assert_eq!(forged["verdict"], "rejected");
+    assert_eq!(forged["tokensValid"], false);
+    assert!(forged["decrypted"].is_null());
+    assert!(forged["reason"]
+        .as_str()
+        .unwrap()
+        .contains("signature does not verify"));
+
+    // The public half exports as PEM; a rotation keeps the old one while the subscription uses it.
+    let (code, pem, _) = hookscope(dir.path(), &["certificates", "export", &certificate]);
+    assert_eq!(code, 0);
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    let (code, _, err) = hookscope(dir.path(), &["certificates", "rotate"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = hookscope(dir.path(), &["certificates", "prune", "--json"]);
+    assert!(json_lines(&out).is_empty(), "still used: {out}");
+    let (_, out, _) = hookscope(dir.path(), &["certificates", "--json"]);
+    let listed = json_lines(&out);
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.iter().filter(|c| c["active"] == true).count(), 1);
+    listener.stop();
+}

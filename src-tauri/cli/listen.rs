@@ -23,7 +23,7 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
     let listening = engine.listen(&options).await?;
     let urls = listening.urls().clone();
     // The keeper needs Graph; without credentials the receiver still runs and says why nothing renews.
-    let graph = super::graph::client(engine, global)
+    let graph = super::graph::keeper_client(engine, global)
         .await
         .map(std::sync::Arc::new);
     let keeper = graph

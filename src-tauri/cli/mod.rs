@@ -1,6 +1,7 @@
 //! The command line: argument parsing (the contract in DESIGN.md) and dispatch to one file per command.
 //! Every failure ends as exactly one line on stderr and a non-zero exit.
 
+mod certificates;
 mod doctor;
 mod graph;
 mod listen;
@@ -82,6 +83,59 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Make the running simulator notify the subscriptions it holds.
     Trigger(TriggerArgs),
+    /// The certificates rich notifications are encrypted with: list, generate, import, rotate, export, prune.
+    Certificates(CertificatesArgs),
+}
+
+#[derive(Args)]
+pub struct CertificatesArgs {
+    #[command(subcommand)]
+    pub action: Option<CertificatesAction>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum CertificatesAction {
+    /// Each certificate with its thumbprint and whether new rich subscriptions get it (the default).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new RSA key and self-signed certificate; it becomes the active one.
+    Generate {
+        /// 2048 or 4096.
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a PFX / PKCS#12 file or a PEM file holding the certificate and its private key.
+    Import {
+        file: PathBuf,
+        /// The PFX password (also HOOKSCOPE_PFX_PASSWORD, so it stays out of the shell history).
+        #[arg(long, env = "HOOKSCOPE_PFX_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// The encryptionCertificateId Graph will echo; a fresh one when not given.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate a new active certificate; the old ones stay to decrypt until `prune`.
+    Rotate {
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a certificate's public half as PEM.
+    Export { id: String },
+    /// Delete retired certificates no subscription still uses, with their private keys.
+    Prune {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -354,7 +408,8 @@ pub fn run(global: &Global, command: Command) -> i32 {
             | Command::Subscribe(_)
             | Command::Subscriptions(_)
             | Command::Login(_)
-            | Command::Logout => Engine::open(config).await?,
+            | Command::Logout
+            | Command::Certificates(_) => Engine::open(config).await?,
             _ => Engine::open_reader(config).await?,
         };
         let outcome = match command {
@@ -366,6 +421,7 @@ pub fn run(global: &Global, command: Command) -> i32 {
             Command::Subscriptions(args) => subscriptions::run(&engine, global, args).await,
             Command::Notifications(args) => lists::notifications(&engine, args).await,
             Command::Requests(args) => lists::requests(&engine, args).await,
+            Command::Certificates(args) => certificates::run(&engine, args).await,
             Command::Simulate(_) | Command::Trigger(_) => unreachable!("handled without a store"),
         };
         engine.close().await;

@@ -45,6 +45,9 @@ pub fn notification_text(n: &Notification) -> String {
     if n.duplicate {
         line.push_str("  (duplicate)");
     }
+    if n.decrypted.is_some() {
+        line.push_str("  (decrypted)");
+    }
     if let (Verdict::Rejected, Some(reason)) = (n.verdict, &n.reason) {
         line.push_str("  — ");
         line.push_str(reason);

@@ -22,6 +22,16 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscribeArgs) -> anyho
     // The catalog's verdict comes before any sign-in, so a typo never costs a round trip.
     subscriptions::precheck(&request, false)?;
     let graph = super::graph::client(engine, global).await?;
+    if request.rich {
+        // Made here rather than inside subscribe so where its private key went can be said.
+        if let (key, Some(kept)) = engine.keychain().active_or_generate().await? {
+            eprintln!(
+                "Made certificate {} for rich notifications; its private key is {}.",
+                key.certificate_id(),
+                kept.describe()
+            );
+        }
+    }
     let created = subscriptions::subscribe(engine, &graph, &request).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -35,6 +45,12 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscribeArgs) -> anyho
         created.resource, created.change_type
     )?;
     writeln!(out, "  delivers to:  {}", created.notification_url)?;
+    if let Some(certificate) = &created.encryption_certificate_id {
+        writeln!(
+            out,
+            "  rich:         resource data encrypted for certificate {certificate}, decrypted on arrival"
+        )?;
+    }
     match &created.lifecycle_notification_url {
         Some(url) => writeln!(out, "  lifecycle:    {url}")?,
         None => writeln!(

@@ -21,8 +21,8 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
             remote: false,
             json,
         } => {
-            let mut all = engine.subscriptions().await?;
-            all.reverse(); // newest first
+            // The store lists newest first, as the contract wants.
+            let all = engine.subscriptions().await?;
             for subscription in &all {
                 if json {
                     json_line(&mut out, None, subscription)?;

@@ -183,6 +183,7 @@ async fn hookscope(
             auto_renew: false,
             status: SubscriptionStatus::Active,
             last_error: None,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -14,6 +14,7 @@ use crate::model::{
     SubscriptionStatus, Verdict,
 };
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
+use crate::rich::CertificateInfo;
 use crate::sandbox::{SandboxSend, SandboxStatus};
 use crate::simulator::{DeliveryRecord, Outcome, TriggerReport};
 use crate::subscriptions::{RemoteSubscription, SubscribeInput, SubscriptionView};
@@ -38,6 +39,7 @@ pub fn typescript() -> String {
         SubscribeInput::decl(&cfg),
         SubscriptionView::decl(&cfg),
         RemoteSubscription::decl(&cfg),
+        CertificateInfo::decl(&cfg),
         GraphStatus::decl(&cfg),
         Health::decl(&cfg),
         Check::decl(&cfg),

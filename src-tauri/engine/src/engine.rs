@@ -2,6 +2,7 @@
 //! exposes every user-level action as a method, so the app and the command line call the same code.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,7 @@ use crate::bus::{Bus, Event};
 use crate::config::{EngineConfig, ReceiverOptions};
 use crate::model::{KeeperEvent, Notification, Page, RequestRecord, Subscription};
 use crate::receiver::{self, ReceiverUrls, RunningReceiver};
+use crate::rich::Keychain;
 use crate::store::{NotificationQuery, RequestQuery, Store, StoreError};
 
 #[derive(Clone)]
@@ -16,6 +18,8 @@ pub struct Engine {
     config: EngineConfig,
     store: Store,
     bus: Bus,
+    /// Shared so the receiver and the fronts use one cache of loaded private keys.
+    keychain: Arc<Keychain>,
 }
 
 /// What a running receiver writes into the data directory so `subscribe` in another process finds it.
@@ -66,14 +70,29 @@ impl Engine {
     pub async fn open(config: EngineConfig) -> anyhow::Result<Engine> {
         let bus = Bus::new();
         let store = Store::open(&config, bus.clone()).await?;
-        Ok(Engine { config, store, bus })
+        Ok(Engine::assemble(config, store, bus))
     }
 
     /// Opens the data directory for reading only: cheap, for commands that only list.
     pub async fn open_reader(config: EngineConfig) -> anyhow::Result<Engine> {
         let bus = Bus::new();
         let store = Store::open_reader(&config).await?;
-        Ok(Engine { config, store, bus })
+        Ok(Engine::assemble(config, store, bus))
+    }
+
+    fn assemble(config: EngineConfig, store: Store, bus: Bus) -> Engine {
+        let keychain = Arc::new(Keychain::new(store.clone(), &config.data_dir));
+        Engine {
+            config,
+            store,
+            bus,
+            keychain,
+        }
+    }
+
+    /// The certificates and private keys of rich notifications.
+    pub fn keychain(&self) -> &Keychain {
+        &self.keychain
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -91,7 +110,13 @@ impl Engine {
     /// Starts the receiver and announces its URLs in the data directory, unless another live process
     /// (say, `hookscope listen` beside the app) already announced its own: that one stays findable.
     pub async fn listen(&self, options: &ReceiverOptions) -> anyhow::Result<Listening> {
-        let receiver = receiver::start(self.store.clone(), self.bus.clone(), options).await?;
+        let receiver = receiver::start(
+            self.store.clone(),
+            self.bus.clone(),
+            self.keychain.clone(),
+            options,
+        )
+        .await?;
         let announcement = self.config.announcement_path();
         if read_announcement(&announcement)
             .is_some_and(|a| a.pid != std::process::id() && process_alive(a.pid))

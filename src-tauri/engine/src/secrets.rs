@@ -1,6 +1,7 @@
-//! Where secrets live (the client secret, refresh tokens): the OS keyring through the `keyring` crate,
-//! or, on a machine where no keyring service runs (a headless box, a container), a file in the data
-//! directory readable only by its owner, with a warning that says so. Never the database, never a log.
+//! Where secrets live (the client secret, refresh tokens, the private keys of rich notifications): the
+//! OS keyring through the `keyring` crate, or, on a machine where no keyring service runs (a headless
+//! box, a container), a file in the data directory readable only by its owner, with a warning that says
+//! so. Never the database, never a log.
 
 use std::path::{Path, PathBuf};
 

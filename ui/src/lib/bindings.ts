@@ -63,7 +63,19 @@ latencyMs: number | null, };
 
 export type SubscriptionStatus = "active" | "expired" | "removed" | "failed";
 
-export type Subscription = { id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, };
+export type Subscription = { id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, 
+/**
+ * The app (client id) that created it: the audience of its notifications' validation tokens.
+ */
+applicationId: string | null, 
+/**
+ * The sign-in authority it was created under, whose published keys sign its validation tokens.
+ */
+loginUrl: string | null, 
+/**
+ * Graph's `encryptionCertificateId` of a rich subscription: which private key opens its items.
+ */
+encryptionCertificateId: string | null, };
 
 export type KeeperAction = "renewed" | "recreated" | "repointed" | "gap";
 
@@ -145,13 +157,59 @@ grantedAt: string | null,
 /**
  * When the keeper will renew it (auto-renew on and active), else null.
  */
-renewsAt: string | null, id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, };
+renewsAt: string | null, id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, 
+/**
+ * The app (client id) that created it: the audience of its notifications' validation tokens.
+ */
+applicationId: string | null, 
+/**
+ * The sign-in authority it was created under, whose published keys sign its validation tokens.
+ */
+loginUrl: string | null, 
+/**
+ * Graph's `encryptionCertificateId` of a rich subscription: which private key opens its items.
+ */
+encryptionCertificateId: string | null, };
 
 export type RemoteSubscription = { 
 /**
  * In Graph but unknown here: nobody renews it, and its notifications are judged unknown.
  */
-orphan: boolean, id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, };
+orphan: boolean, id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, 
+/**
+ * The app (client id) that created it: the audience of its notifications' validation tokens.
+ */
+applicationId: string | null, 
+/**
+ * The sign-in authority it was created under, whose published keys sign its validation tokens.
+ */
+loginUrl: string | null, 
+/**
+ * Graph's `encryptionCertificateId` of a rich subscription: which private key opens its items.
+ */
+encryptionCertificateId: string | null, };
+
+export type CertificateInfo = { 
+/**
+ * Graph's `encryptionCertificateId`.
+ */
+id: string, 
+/**
+ * Uppercase hex SHA-1 of the certificate, as Graph echoes it in each item.
+ */
+thumbprint: string, bits: number, 
+/**
+ * `generated` or `imported`.
+ */
+origin: string, createdAt: string, 
+/**
+ * Set once a rotation replaced it; still used to decrypt, never offered for new subscriptions.
+ */
+retiredAt: string | null, 
+/**
+ * The one new rich subscriptions get.
+ */
+active: boolean, };
 
 export type GraphStatus = { connected: boolean, graphUrl: string | null, tenantId: string | null, clientId: string | null, 
 /**

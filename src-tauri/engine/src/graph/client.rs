@@ -238,6 +238,9 @@ impl GraphClient {
         let mut subscription = self.parse(&created);
         // Graph never returns the clientState; keep the one we chose.
         subscription.client_state = Some(new.client_state.clone());
+        if subscription.encryption_certificate_id.is_none() {
+            subscription.encryption_certificate_id = new.encryption_certificate_id.clone();
+        }
         if subscription.expiration_date_time.is_empty() {
             subscription.expiration_date_time = new.expiration_date_time.clone();
         }
@@ -260,6 +263,10 @@ impl GraphClient {
             auto_renew: true,
             status: SubscriptionStatus::Active,
             last_error: None,
+            application_id: text("applicationId")
+                .or_else(|| Some(self.credentials.client_id.clone())),
+            login_url: Some(self.credentials.login_url.trim_end_matches('/').to_owned()),
+            encryption_certificate_id: text("encryptionCertificateId"),
         }
     }
 

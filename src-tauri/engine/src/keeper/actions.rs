@@ -105,12 +105,18 @@ impl Actions {
         status: SubscriptionStatus,
         why: &str,
     ) -> Result<Subscription, GraphApiError> {
-        if old.include_resource_data {
-            return Err(local_error(format!(
-                "Subscription {} includes resource data; re-create it by hand (`hookscope subscribe --rich`), as the keeper cannot yet supply its certificate.",
-                old.id
-            )));
-        }
+        // A re-created rich subscription gets the active certificate: after a rotation, the new key.
+        let certificate = if old.include_resource_data {
+            let (key, _) = self
+                .engine
+                .keychain()
+                .active_or_generate()
+                .await
+                .map_err(|e| local_error(e.to_string()))?;
+            Some(key)
+        } else {
+            None
+        };
         match self.graph.delete_subscription(&old.id).await {
             Ok(()) => {}
             Err(error) if error.status == 404 => {}
@@ -129,9 +135,11 @@ impl Actions {
                 resource: old.resource.clone(),
                 expiration_date_time: expiry,
                 client_state: new_client_state(),
-                include_resource_data: false,
-                encryption_certificate: None,
-                encryption_certificate_id: None,
+                include_resource_data: old.include_resource_data,
+                encryption_certificate: certificate.as_ref().map(|c| c.certificate_base64()),
+                encryption_certificate_id: certificate
+                    .as_ref()
+                    .map(|c| c.certificate_id().to_owned()),
             })
             .await?;
         created.auto_renew = true;
@@ -237,14 +245,20 @@ fn local_error(message: String) -> GraphApiError {
     }
 }
 
-/// Graph's refusal in words, naming the permission the catalog says is missing on a 403.
-pub fn describe(error: &GraphApiError, subscription: &Subscription) -> String {
+/// Graph's refusal in words, naming the permission the catalog says is missing on a 403: the
+/// application permission for an app signed in with its secret, the delegated one for a signed-in user.
+pub fn describe(error: &GraphApiError, subscription: &Subscription, app_only: bool) -> String {
     if error.status == 403 {
         if let Some(permission) =
-            catalog::classify(&subscription.resource).and_then(|k| k.application_permission)
+            catalog::classify(&subscription.resource).and_then(|k| k.permission(app_only))
         {
+            let how = if app_only {
+                "application permission with admin consent"
+            } else {
+                "delegated permission, consented for the signed-in user"
+            };
             return format!(
-                "{} Grant the app the {permission} application permission with admin consent.",
+                "{} Grant the app the {permission} {how}.",
                 error.message.trim_end_matches('.').to_string() + "."
             );
         }

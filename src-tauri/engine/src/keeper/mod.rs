@@ -249,7 +249,7 @@ impl State {
         error: &GraphApiError,
     ) {
         let failure = self.backoff.failed(&subscription.id, error, Instant::now());
-        let what = describe(error, &subscription);
+        let what = describe(error, &subscription, actions.graph.is_app_only());
         let (message, refused) = match failure {
             Failure::Transient(wait) => (
                 format!(

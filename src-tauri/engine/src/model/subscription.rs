@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum SubscriptionStatus {
+    #[default]
     Active,
     Expired,
     Removed,
@@ -32,7 +33,7 @@ impl SubscriptionStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename_all = "camelCase")]
 pub struct Subscription {
@@ -51,4 +52,13 @@ pub struct Subscription {
     pub auto_renew: bool,
     pub status: SubscriptionStatus,
     pub last_error: Option<String>,
+    /// The app (client id) that created it: the audience of its notifications' validation tokens.
+    #[serde(default)]
+    pub application_id: Option<String>,
+    /// The sign-in authority it was created under, whose published keys sign its validation tokens.
+    #[serde(default)]
+    pub login_url: Option<String>,
+    /// Graph's `encryptionCertificateId` of a rich subscription: which private key opens its items.
+    #[serde(default)]
+    pub encryption_certificate_id: Option<String>,
 }

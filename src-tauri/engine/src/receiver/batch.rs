@@ -19,14 +19,28 @@ use crate::store::NotificationRow;
 struct Envelope<'a> {
     #[serde(borrow)]
     value: Vec<&'a RawValue>,
-    #[serde(rename = "validationTokens", default)]
-    validation_tokens: Option<Vec<String>>,
+    /// Outer None: no such key; inner None: `null`, which Graph sends when it could not encrypt.
+    #[serde(rename = "validationTokens", default, deserialize_with = "present")]
+    validation_tokens: Option<Option<Vec<String>>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<Vec<String>>>, D::Error> {
+    Option::<Vec<String>>::deserialize(deserializer).map(Some)
+}
+
+/// What a batch said about `validationTokens`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tokens {
+    Absent,
+    Null,
+    Present(Vec<String>),
 }
 
 pub struct Batch<'a> {
     pub items: Vec<&'a RawValue>,
-    /// The batch carried `validationTokens` (rich notifications).
-    pub has_tokens: bool,
+    pub tokens: Tokens,
 }
 
 /// Why a body is not a notification batch at all (answered 400).
@@ -34,7 +48,11 @@ pub fn parse(body: &[u8]) -> Result<Batch<'_>, String> {
     match serde_json::from_slice::<Envelope>(body) {
         Ok(envelope) => Ok(Batch {
             items: envelope.value,
-            has_tokens: envelope.validation_tokens.is_some(),
+            tokens: match envelope.validation_tokens {
+                None => Tokens::Absent,
+                Some(None) => Tokens::Null,
+                Some(Some(tokens)) => Tokens::Present(tokens),
+            },
         }),
         // Only on the error path: find out whether it is broken JSON or just the wrong shape.
         Err(shape_error) => Err(match serde_json::from_slice::<Value>(body) {
@@ -71,6 +89,8 @@ struct ItemView<'a> {
     tenant_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     resource_data: Option<&'a RawValue>,
+    #[serde(borrow)]
+    encrypted_content: Option<&'a RawValue>,
 }
 
 /// One item read from the batch, ready to be judged.
@@ -84,6 +104,14 @@ pub struct Item<'a> {
 impl Item<'_> {
     pub fn subscription_id(&self) -> Option<&str> {
         self.view.subscription_id.as_deref()
+    }
+
+    /// The `encryptedContent` object of a rich item, as delivered.
+    pub fn encrypted_content(&self) -> Option<&str> {
+        self.view
+            .encrypted_content
+            .map(RawValue::get)
+            .filter(|text| *text != "null")
     }
 }
 
@@ -161,8 +189,6 @@ fn type_problem(fields: &Map<String, Value>) -> Option<String> {
 
 pub struct Context<'a> {
     pub request_id: &'a str,
-    /// Whether the batch carried validation tokens.
-    pub has_tokens: bool,
     pub received_at: i64,
     /// The body the items were read from; an item is stored as its place in the body.
     pub body: &'a [u8],
@@ -187,11 +213,7 @@ fn judge_item(
 ) -> NotificationRow {
     let view = &item.view;
     let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
-    // Until validation tokens are verified, nothing in a batch that carries them can be vouched for.
-    let unverified = cx.has_tokens.then(|| {
-        "Validation tokens are not verified yet (rich notifications arrive in a later version), so the item is not trusted.".to_owned()
-    });
-    let reason = item.problem.clone().or_else(|| shape_problem(view)).or(unverified).or_else(|| {
+    let reason = item.problem.clone().or_else(|| shape_problem(view)).or_else(|| {
         let subscription = view.subscription_id.as_deref().unwrap_or_default();
         match snapshot.check(subscription, view.client_state.as_deref()) {
             ClientStateCheck::Matches => None,
@@ -226,8 +248,9 @@ fn judge_item(
         },
         reason,
         dedupe_key: dedupe_key(text),
+        // Both are settled by the rich checks, for batches that carry tokens or encrypted content.
         decrypted: None,
-        tokens_valid: cx.has_tokens.then_some(false),
+        tokens_valid: None,
         item_offset: offset as u32,
         item_length: text.len() as u32,
     }

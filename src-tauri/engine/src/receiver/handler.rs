@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::capture::{self, BodyRead};
+use super::rich::RichChecks;
 use super::verdicts::SubscriptionBook;
 use super::{batch, handshake, LIFECYCLE_PATH, NOTIFICATIONS_PATH};
 use crate::bus::{Bus, Event};
@@ -22,6 +23,7 @@ pub struct ReceiverState {
     pub store: Store,
     pub bus: Bus,
     pub book: SubscriptionBook,
+    pub rich: RichChecks,
     pub body_limit: usize,
 }
 
@@ -162,11 +164,18 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         .await;
     let context = batch::Context {
         request_id: &row.id,
-        has_tokens: parsed.has_tokens,
         received_at: row.received_at,
         body: &bytes,
     };
-    let notifications = batch::judge(&items, &snapshot, &context);
+    let mut notifications = batch::judge(&items, &snapshot, &context);
+    if parsed.tokens != batch::Tokens::Absent
+        || items.iter().any(|item| item.encrypted_content().is_some())
+    {
+        state
+            .rich
+            .settle(&parsed.tokens, &items, &snapshot, &mut notifications)
+            .await;
+    }
     drop(items);
     row.kind = kind;
     row.status = StatusCode::ACCEPTED.as_u16();

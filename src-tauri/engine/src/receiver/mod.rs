@@ -5,6 +5,7 @@ mod batch;
 mod capture;
 mod handler;
 mod handshake;
+mod rich;
 mod verdicts;
 
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use ts_rs::TS;
 
 use crate::bus::Bus;
 use crate::config::ReceiverOptions;
+use crate::rich::Keychain;
 use crate::store::Store;
 use handler::ReceiverState;
 use verdicts::SubscriptionBook;
@@ -107,6 +109,7 @@ impl RunningReceiver {
 pub async fn start(
     store: Store,
     bus: Bus,
+    keychain: Arc<Keychain>,
     options: &ReceiverOptions,
 ) -> anyhow::Result<RunningReceiver> {
     let public_url = options
@@ -125,6 +128,7 @@ pub async fn start(
     let local_addr = listener.local_addr()?;
     let state = Arc::new(ReceiverState {
         book: SubscriptionBook::new(store.clone()),
+        rich: rich::RichChecks::new(keychain),
         store,
         bus,
         body_limit: options.body_limit,

@@ -1,4 +1,5 @@
-//! The receiver's view of the subscription table: id → digest of the clientState, cached in memory and
+//! The receiver's view of the subscription table: id → digest of the clientState (and, for rich
+//! notifications, whose tokens and keys to expect), cached in memory and
 //! reloaded when stale or when an unknown id arrives (another process may have just created it), so a
 //! verdict costs a hash lookup rather than a query per item.
 
@@ -22,9 +23,20 @@ pub enum ClientStateCheck {
     Mismatch,
 }
 
+/// What the receiver knows of one subscription.
+pub struct Known {
+    client_state: Option<[u8; 32]>,
+    pub tenant_id: Option<String>,
+    pub application_id: Option<String>,
+    pub login_url: Option<String>,
+    pub rich: bool,
+}
+
 pub struct Snapshot {
-    states: HashMap<String, Option<[u8; 32]>>,
+    states: HashMap<String, Known>,
     loaded: Instant,
+    /// The store's subscription-write count when this was read.
+    writes: u64,
 }
 
 impl Snapshot {
@@ -32,15 +44,16 @@ impl Snapshot {
         Self {
             states: HashMap::new(),
             loaded: Instant::now() - MAX_AGE * 2,
+            writes: 0,
         }
     }
 
     /// Compares digests in constant time, so response timing says nothing about the stored secret.
     pub fn check(&self, subscription_id: &str, client_state: Option<&str>) -> ClientStateCheck {
-        let Some(expected) = self.states.get(subscription_id) else {
+        let Some(known) = self.states.get(subscription_id) else {
             return ClientStateCheck::UnknownSubscription;
         };
-        match (expected, client_state) {
+        match (&known.client_state, client_state) {
             (None, None) => ClientStateCheck::Matches,
             (Some(_), None) => ClientStateCheck::Missing,
             (None, Some(_)) => ClientStateCheck::Mismatch,
@@ -52,6 +65,14 @@ impl Snapshot {
                 }
             }
         }
+    }
+
+    pub fn get(&self, subscription_id: &str) -> Option<&Known> {
+        self.states.get(subscription_id)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Known> {
+        self.states.values()
     }
 }
 
@@ -83,7 +104,9 @@ impl SubscriptionBook {
         let snapshot = self.current();
         let age = snapshot.loaded.elapsed();
         let missing = ids.into_iter().any(|id| !snapshot.states.contains_key(id));
-        if age < MAX_AGE && !(missing && age >= MISS_RELOAD_INTERVAL) {
+        // A write by this process is known at once; one by another process within MISS_RELOAD_INTERVAL.
+        let written_here = snapshot.writes != self.store.subscription_writes();
+        if age < MAX_AGE && !(missing && (written_here || age >= MISS_RELOAD_INTERVAL)) {
             return snapshot;
         }
         let _guard = self.reloading.lock().await;
@@ -91,15 +114,26 @@ impl SubscriptionBook {
         if latest.loaded > snapshot.loaded {
             return latest; // another request reloaded while this one waited
         }
-        match self.store.client_states().await {
+        let writes = self.store.subscription_writes();
+        match self.store.subscriptions().await {
             Ok(rows) => {
                 let states = rows
                     .into_iter()
-                    .map(|(id, state)| (id, state.as_deref().map(digest)))
+                    .map(|s| {
+                        let known = Known {
+                            client_state: s.client_state.as_deref().map(digest),
+                            tenant_id: s.tenant_id,
+                            application_id: s.application_id,
+                            login_url: s.login_url,
+                            rich: s.include_resource_data,
+                        };
+                        (s.id, known)
+                    })
                     .collect();
                 let fresh = Arc::new(Snapshot {
                     states,
                     loaded: Instant::now(),
+                    writes,
                 });
                 *self.current.write().expect("snapshot lock") = fresh.clone();
                 fresh

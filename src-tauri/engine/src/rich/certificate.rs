@@ -125,7 +125,7 @@ impl EncryptionKey {
     }
 
     /// Checks that the certificate belongs to the key before pairing them.
-    fn assemble(
+    pub fn assemble(
         certificate_id: String,
         certificate_der: Vec<u8>,
         private_key: RsaPrivateKey,
@@ -236,6 +236,10 @@ impl PublicCertificate {
 
     pub fn bits(&self) -> usize {
         self.public_key.n().bits()
+    }
+
+    pub fn to_pem(&self) -> String {
+        pem_encode("CERTIFICATE", &self.der)
     }
 
     pub fn thumbprint(&self) -> String {

@@ -54,8 +54,13 @@ impl SigningKey {
 
     /// An RS256 JWT carrying these claims, with this key's `kid` in its header.
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_as(claims, &self.kid)
+    }
+
+    /// Signed by this key but naming another `kid`: one the JWKS does not list.
+    pub fn sign_as(&self, claims: &Value, kid: &str) -> String {
         let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
+        header.kid = Some(kid.to_owned());
         header.typ = Some("JWT".into());
         jsonwebtoken::encode(&header, claims, &self.encoding)
             .expect("RS256 signing of a JSON object with an RSA key cannot fail")

@@ -29,8 +29,12 @@ pub enum Tamper {
     NotYetValid,
     /// Tokens not issued for Graph's change-tracking app (`appid` / `azp`).
     Publisher,
-    /// Tokens from another tenant's issuer.
+    /// Tokens whose issuer names another tenant than their `tid`.
     Issuer,
+    /// Tokens from a tenant the subscriber holds no subscription in (`tid` and issuer agree).
+    Tenant,
+    /// Tokens signed under a `kid` the authority does not publish.
+    UnknownKid,
     /// Tokens whose signature does not verify.
     Signature,
     /// Unsigned tokens (`alg: none`).
@@ -40,7 +44,7 @@ pub enum Tamper {
 }
 
 impl Tamper {
-    pub const ALL: [Tamper; 12] = [
+    pub const ALL: [Tamper; 14] = [
         Tamper::ClientState,
         Tamper::Hmac,
         Tamper::Ciphertext,
@@ -50,6 +54,8 @@ impl Tamper {
         Tamper::NotYetValid,
         Tamper::Publisher,
         Tamper::Issuer,
+        Tamper::Tenant,
+        Tamper::UnknownKid,
         Tamper::Signature,
         Tamper::AlgNone,
         Tamper::TokensNull,
@@ -66,6 +72,8 @@ impl Tamper {
             Tamper::NotYetValid => "not-yet-valid",
             Tamper::Publisher => "publisher",
             Tamper::Issuer => "issuer",
+            Tamper::Tenant => "tenant",
+            Tamper::UnknownKid => "unknown-kid",
             Tamper::Signature => "signature",
             Tamper::AlgNone => "alg-none",
             Tamper::TokensNull => "tokens-null",
@@ -127,6 +135,13 @@ impl Tamper {
                 let iss = claims["iss"].as_str().unwrap_or_default().to_string();
                 let tid = claims["tid"].as_str().unwrap_or_default().to_string();
                 claims["iss"] = json!(iss.replace(&tid, &other.to_string()));
+            }
+            Tamper::Tenant => {
+                let other = uuid::Uuid::new_v4().to_string();
+                let iss = claims["iss"].as_str().unwrap_or_default().to_string();
+                let tid = claims["tid"].as_str().unwrap_or_default().to_string();
+                claims["iss"] = json!(iss.replace(&tid, &other));
+                claims["tid"] = json!(other);
             }
             _ => {}
         }

@@ -16,8 +16,7 @@ use super::state::{Shared, SimSubscription};
 use super::tampering::{self, Tamper};
 use crate::catalog::{self, ChangeType};
 
-/// The Microsoft Graph Change Tracking application: the publisher every validation token names.
-pub const CHANGE_TRACKING_APP_ID: &str = "0bf30f3b-4a52-48df-9a82-234910c4a086";
+pub use crate::rich::CHANGE_TRACKING_APP_ID;
 /// Graph does not document a batch size; a hundred keeps one POST reasonable.
 const MAX_BATCH_ITEMS: usize = 100;
 
@@ -200,6 +199,7 @@ fn validation_token(
     match tamper {
         Some(Tamper::AlgNone) => shared.signing.unsigned(&claims),
         Some(Tamper::Signature) => tampering::break_signature(&shared.signing.sign(&claims)),
+        Some(Tamper::UnknownKid) => shared.signing.sign_as(&claims, "rotated-away-key"),
         _ => shared.signing.sign(&claims),
     }
 }

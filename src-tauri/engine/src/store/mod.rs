@@ -17,7 +17,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub use reads::{NotificationQuery, RequestQuery};
-pub use rows::{NotificationRow, RequestRow};
+pub use rows::{CertificateChange, CertificateRow, NotificationRow, RequestRow};
 
 use crate::bus::Bus;
 use crate::config::{Durability, EngineConfig};
@@ -47,6 +47,9 @@ pub struct Store {
     pool: SqlitePool,
     jobs: mpsc::Sender<Job>,
     writer: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Bumped after each subscription write commits, so the receiver's cached view knows at once that
+    /// it is stale (Graph may deliver within milliseconds of a create).
+    subscription_writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How often the background task copies the WAL back into the database file.
@@ -131,6 +134,7 @@ impl Store {
                 pool,
                 jobs,
                 writer: Arc::new(Mutex::new(None)),
+                subscription_writes: Arc::default(),
             });
         }
         let seen = dedupe::Seen::load(&mut writer_conn, dedupe::CAPACITY)
@@ -142,6 +146,7 @@ impl Store {
             pool,
             jobs,
             writer: Arc::new(Mutex::new(Some(handle))),
+            subscription_writes: Arc::default(),
         })
     }
 
@@ -189,7 +194,16 @@ impl Store {
             })
             .await
             .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        let written = done.await.map_err(|_| StoreError::Closed)?;
+        self.subscription_writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        written
+    }
+
+    /// How many subscription writes this process committed: a cheap "has the table changed" check.
+    pub fn subscription_writes(&self) -> u64 {
+        self.subscription_writes
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Sets (Some) or clears (None) a setting. Settings are never secrets: those go to `secrets`.
@@ -201,6 +215,16 @@ impl Store {
                 value,
                 ack,
             })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Adds, retires or deletes a certificate of rich notifications (public halves only).
+    pub async fn change_certificate(&self, change: CertificateChange) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::Certificate { change, ack })
             .await
             .map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?

@@ -5,7 +5,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use std::collections::HashMap;
 
-use super::rows::{NotificationRow, RequestRow};
+use super::rows::{CertificateRow, NotificationRow, RequestRow};
 use super::Store;
 use crate::model::{
     KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord, Subscription,
@@ -105,6 +105,10 @@ impl From<RequestColumns> for RequestRow {
     }
 }
 
+const SUBSCRIPTION_COLUMNS: &str = "id, resource, change_type, notification_url, lifecycle_notification_url, \
+     expiration_date_time, include_resource_data, client_state, tenant_id, auto_renew, status, last_error, \
+     application_id, login_url, encryption_certificate_id";
+
 #[derive(FromRow)]
 struct SubscriptionColumns {
     id: String,
@@ -119,6 +123,9 @@ struct SubscriptionColumns {
     auto_renew: bool,
     status: String,
     last_error: Option<String>,
+    application_id: Option<String>,
+    login_url: Option<String>,
+    encryption_certificate_id: Option<String>,
     /// Only the keeper's read selects it.
     #[sqlx(default)]
     granted_at: Option<i64>,
@@ -139,6 +146,9 @@ impl From<SubscriptionColumns> for Subscription {
             auto_renew: c.auto_renew,
             status: SubscriptionStatus::parse(&c.status),
             last_error: c.last_error,
+            application_id: c.application_id,
+            login_url: c.login_url,
+            encryption_certificate_id: c.encryption_certificate_id,
         }
     }
 }
@@ -244,11 +254,9 @@ impl Store {
     }
 
     pub async fn subscriptions(&self) -> anyhow::Result<Vec<Subscription>> {
-        let rows: Vec<SubscriptionColumns> = sqlx::query_as(
-            "SELECT id, resource, change_type, notification_url, lifecycle_notification_url, expiration_date_time, \
-             include_resource_data, client_state, tenant_id, auto_renew, status, last_error FROM subscriptions \
-             ORDER BY created_at DESC",
-        )
+        let rows: Vec<SubscriptionColumns> = sqlx::query_as(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY created_at DESC"
+        ))
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(Subscription::from).collect())
@@ -257,11 +265,9 @@ impl Store {
     /// The subscriptions with when Graph granted their current expiry (microseconds; 0 when unknown),
     /// for the keeper. One statement, so a row written meanwhile never comes without its grant.
     pub async fn subscriptions_with_grant(&self) -> anyhow::Result<Vec<(Subscription, i64)>> {
-        let rows: Vec<SubscriptionColumns> = sqlx::query_as(
-            "SELECT id, resource, change_type, notification_url, lifecycle_notification_url, expiration_date_time, \
-             include_resource_data, client_state, tenant_id, auto_renew, status, last_error, granted_at \
-             FROM subscriptions ORDER BY created_at DESC",
-        )
+        let rows: Vec<SubscriptionColumns> = sqlx::query_as(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS}, granted_at FROM subscriptions ORDER BY created_at DESC"
+        ))
         .fetch_all(self.pool())
         .await?;
         Ok(rows
@@ -324,10 +330,13 @@ impl Store {
             .collect())
     }
 
-    /// Subscription id → clientState, for the receiver's verdicts.
-    pub async fn client_states(&self) -> anyhow::Result<Vec<(String, Option<String>)>> {
-        Ok(sqlx::query_as("SELECT id, client_state FROM subscriptions")
-            .fetch_all(self.pool())
-            .await?)
+    /// The certificates of rich notifications, newest first (public halves only).
+    pub async fn certificates(&self) -> anyhow::Result<Vec<CertificateRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, thumbprint, certificate, bits, origin, created_at, retired_at FROM certificates \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .fetch_all(self.pool())
+        .await?)
     }
 }

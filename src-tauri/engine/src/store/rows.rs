@@ -150,3 +150,24 @@ impl ItemFields {
         }
     }
 }
+
+/// A certificate of rich notifications as stored: the public half only (the private key is a secret).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CertificateRow {
+    pub id: String,
+    pub thumbprint: String,
+    pub certificate: Vec<u8>,
+    pub bits: i64,
+    pub origin: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+/// What a certificate change does to the table.
+#[derive(Debug, Clone)]
+pub enum CertificateChange {
+    Put(CertificateRow),
+    /// Marks every certificate but this one retired (a rotation).
+    RetireAllBut(String),
+    Delete(String),
+}

@@ -11,7 +11,7 @@ use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::dedupe::Seen;
-use super::rows::{NotificationRow, RequestRow};
+use super::rows::{CertificateChange, NotificationRow, RequestRow};
 use super::StoreError;
 use crate::bus::{Bus, Event};
 use crate::clock::now_micros;
@@ -54,6 +54,11 @@ pub(crate) enum Job {
         value: Option<String>,
         ack: Ack,
     },
+    /// Certificates change a few times a year; a statement of its own.
+    Certificate {
+        change: CertificateChange,
+        ack: Ack,
+    },
     Shutdown {
         ack: oneshot::Sender<()>,
     },
@@ -92,6 +97,7 @@ pub(crate) async fn run(
         let mut subscriptions = Vec::new();
         let mut keeper = Vec::new();
         let mut settings = Vec::new();
+        let mut certificates = Vec::new();
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
@@ -100,6 +106,7 @@ pub(crate) async fn run(
                 }
                 Job::Keeper { event, ack } => keeper.push((event, ack)),
                 Job::Setting { key, value, ack } => settings.push((key, value, ack)),
+                Job::Certificate { change, ack } => certificates.push((change, ack)),
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
@@ -118,6 +125,9 @@ pub(crate) async fn run(
         }
         for (key, value, ack) in settings {
             let _ = ack.send(put_setting(&mut conn, &key, value.as_deref()).await);
+        }
+        for (change, ack) in certificates {
+            let _ = ack.send(change_certificate(&mut conn, change).await);
         }
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
@@ -437,12 +447,15 @@ async fn upsert_subscription(
     sqlx::query(
         "INSERT INTO subscriptions (id, resource, change_type, notification_url, lifecycle_notification_url, \
          expiration_date_time, include_resource_data, client_state, tenant_id, auto_renew, status, last_error, \
-         created_at, updated_at, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         application_id, login_url, encryption_certificate_id, \
+         created_at, updated_at, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (id) DO UPDATE SET resource = excluded.resource, change_type = excluded.change_type, \
          notification_url = excluded.notification_url, lifecycle_notification_url = excluded.lifecycle_notification_url, \
          expiration_date_time = excluded.expiration_date_time, include_resource_data = excluded.include_resource_data, \
          client_state = excluded.client_state, tenant_id = excluded.tenant_id, auto_renew = excluded.auto_renew, \
          status = excluded.status, last_error = excluded.last_error, updated_at = excluded.updated_at, \
+         application_id = excluded.application_id, login_url = excluded.login_url, \
+         encryption_certificate_id = excluded.encryption_certificate_id, \
          granted_at = CASE WHEN subscriptions.expiration_date_time = excluded.expiration_date_time \
          THEN subscriptions.granted_at ELSE excluded.granted_at END",
     )
@@ -458,6 +471,9 @@ async fn upsert_subscription(
     .bind(s.auto_renew)
     .bind(s.status.as_str())
     .bind(&s.last_error)
+    .bind(&s.application_id)
+    .bind(&s.login_url)
+    .bind(&s.encryption_certificate_id)
     .bind(now)
     .bind(now)
     .bind(now)
@@ -514,6 +530,41 @@ async fn put_setting(
         .await?,
         None => sqlx::query("DELETE FROM settings WHERE key = ?")
             .bind(key)
+            .execute(&mut *conn)
+            .await?,
+    };
+    Ok(())
+}
+
+async fn change_certificate(
+    conn: &mut SqliteConnection,
+    change: CertificateChange,
+) -> Result<(), StoreError> {
+    match change {
+        CertificateChange::Put(row) => sqlx::query(
+            "INSERT INTO certificates (id, thumbprint, certificate, bits, origin, created_at, retired_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET thumbprint = excluded.thumbprint, \
+             certificate = excluded.certificate, bits = excluded.bits, origin = excluded.origin, \
+             created_at = excluded.created_at, retired_at = excluded.retired_at",
+        )
+        .bind(&row.id)
+        .bind(&row.thumbprint)
+        .bind(&row.certificate)
+        .bind(row.bits)
+        .bind(&row.origin)
+        .bind(row.created_at)
+        .bind(row.retired_at)
+        .execute(&mut *conn)
+        .await?,
+        CertificateChange::RetireAllBut(id) => sqlx::query(
+            "UPDATE certificates SET retired_at = ? WHERE id <> ? AND retired_at IS NULL",
+        )
+        .bind(now_micros())
+        .bind(&id)
+        .execute(&mut *conn)
+        .await?,
+        CertificateChange::Delete(id) => sqlx::query("DELETE FROM certificates WHERE id = ?")
+            .bind(&id)
             .execute(&mut *conn)
             .await?,
     };

@@ -64,6 +64,23 @@ pub fn precheck(request: &SubscribeRequest, app_only: bool) -> anyhow::Result<Ve
             kind.name
         );
     }
+    if request.rich && kind.rich_needs_select && !request.resource.contains("$select=") {
+        anyhow::bail!(
+            "Rich {} notifications carry only the properties you select; add ?$select= to the resource, like {}?$select=subject,from.",
+            kind.name,
+            request.resource.split('?').next().unwrap_or_default()
+        );
+    }
+    let over_an_hour = match request.lifetime {
+        Lifetime::Max => max_minutes(Some(kind), request.rich) > 60,
+        Lifetime::Seconds(seconds) => seconds > 3_600,
+    };
+    if kind.lifecycle_url_required_over_an_hour && !request.lifecycle && over_an_hour {
+        anyhow::bail!(
+            "Graph requires a lifecycle URL for {} subscriptions that live over an hour; drop --no-lifecycle or ask for 1h or less.",
+            kind.name
+        );
+    }
     if app_only && kind.application_permission.is_none() {
         anyhow::bail!(
             "{} subscriptions need a signed-in user ({}); app-only credentials cannot create them.",
@@ -82,9 +99,12 @@ pub async fn subscribe(
     request: &SubscribeRequest,
 ) -> anyhow::Result<Subscription> {
     let types = precheck(request, graph.is_app_only())?;
-    if request.rich {
-        anyhow::bail!("Rich subscriptions (--rich) arrive with the certificates of the rich-notifications work; subscribe without --rich for now.");
-    }
+    // The key exists before Graph is asked, so the very first notification can be decrypted.
+    let certificate = if request.rich {
+        Some(engine.keychain().active_or_generate().await?.0)
+    } else {
+        None
+    };
     let receiver = running_receiver(engine);
     let (notification_url, lifecycle_url) = match (&request.notification_url, &receiver) {
         (Some(url), _) => (url.clone(), url.clone()),
@@ -119,9 +139,9 @@ pub async fn subscribe(
             resource: request.resource.clone(),
             expiration_date_time: expiry,
             client_state: client_state.clone(),
-            include_resource_data: false,
-            encryption_certificate: None,
-            encryption_certificate_id: None,
+            include_resource_data: request.rich,
+            encryption_certificate: certificate.as_ref().map(|c| c.certificate_base64()),
+            encryption_certificate_id: certificate.as_ref().map(|c| c.certificate_id().to_owned()),
         })
         .await;
     let mut created = match created {

@@ -69,6 +69,7 @@ impl Harness {
                 auto_renew: true,
                 status: SubscriptionStatus::Active,
                 last_error: None,
+                ..Default::default()
             })
             .await
             .expect("subscription stored");

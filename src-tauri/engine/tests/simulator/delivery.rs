@@ -378,6 +378,7 @@ async fn a_hookscope_receiver_stores_what_the_simulator_sends() {
             auto_renew: true,
             status: SubscriptionStatus::Active,
             last_error: None,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -220,6 +220,26 @@ async fn each_tamper_breaks_exactly_what_it_names() {
                 verified_claims(token, &keys).unwrap()["iss"],
                 format!("https://sts.windows.net/{}/", app.tenant_id)
             ),
+            Tamper::Tenant => {
+                let claims = verified_claims(token, &keys).unwrap();
+                assert_ne!(claims["tid"], app.tenant_id);
+                assert_eq!(
+                    claims["iss"],
+                    format!(
+                        "https://sts.windows.net/{}/",
+                        claims["tid"].as_str().unwrap()
+                    ),
+                    "issuer and tenant agree: only the tenant is foreign"
+                );
+            }
+            Tamper::UnknownKid => {
+                let header = jsonwebtoken::decode_header(token).unwrap();
+                assert_ne!(header.kid.as_deref(), keys["keys"][0]["kid"].as_str());
+                assert!(
+                    verified_claims(token, &keys).is_none(),
+                    "no published key names it"
+                );
+            }
             Tamper::Signature => {
                 assert!(
                     verified_claims(token, &keys).is_none(),

@@ -8,4 +8,5 @@ mod doctor;
 mod fixture;
 mod keeper;
 mod lifecycle;
+mod rich;
 mod subscribe;
