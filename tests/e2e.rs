@@ -169,6 +169,7 @@ async fn a_posted_notification_appears_in_the_window() {
             auto_renew: true,
             status: SubscriptionStatus::Active,
             last_error: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -320,4 +321,162 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
     );
     client.close().await.unwrap();
     drop(driver);
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver; run under xvfb-run with --ignored"]
+async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
+    let data = tempfile::tempdir().unwrap();
+    let (driver, client) = launch(data.path()).await;
+    let click = async |css: &str| {
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e:?}"))
+            .click()
+            .await
+            .unwrap();
+    };
+    // Graph is the simulator: one click on the first screen.
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Try without a tenant']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("section.sandbox"))
+        .await
+        .unwrap();
+    click("#tab-subscriptions").await;
+    let status = wait_for("Graph's status", Duration::from_secs(10), async || {
+        let text = client
+            .find(Locator::Css("[data-testid='graph-status']"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("simulated").then_some(text)
+    })
+    .await;
+    assert!(status.contains("Connected to"), "{status}");
+
+    let table_rows = async || -> Option<Vec<(String, String, String)>> {
+        let mut out = Vec::new();
+        for row in client
+            .find_all(Locator::Css("#subscriptions .subscription-row"))
+            .await
+            .ok()?
+        {
+            let status = row.attr("data-status").await.ok()??;
+            let id = row.attr("data-id").await.ok()??;
+            let text = row.prop("textContent").await.ok()??;
+            out.push((
+                id,
+                status,
+                text.split_whitespace().collect::<Vec<_>>().join(" "),
+            ));
+        }
+        Some(out)
+    };
+    // The sandbox's own subscription is there, kept with a countdown.
+    wait_for(
+        "the sandbox subscription",
+        Duration::from_secs(10),
+        async || table_rows().await.filter(|rows| rows.len() == 1),
+    )
+    .await;
+
+    // A refusal appears in place, before Graph is bothered.
+    let resource = client.find(Locator::Id("resource")).await.unwrap();
+    resource
+        .send_keys("users/alex@contoso.com/messages")
+        .await
+        .unwrap();
+    let lifetime = client.find(Locator::Id("expires-in")).await.unwrap();
+    lifetime.clear().await.unwrap();
+    lifetime.send_keys("9d").await.unwrap();
+    click("#subscribe-form button[type='submit']").await;
+    let shown = client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("subscribe-error"))
+        .await;
+    let shown = match shown {
+        Ok(shown) => shown,
+        Err(error) => {
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(
+                    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                        .join("e2e-subscribe-failed.png"),
+                    png,
+                );
+            }
+            panic!("the refusal is shown in place: {error:?}");
+        }
+    };
+    let refusal = shown.text().await.unwrap();
+    assert!(refusal.contains("at most"), "{refusal}");
+
+    // A valid one is created at the simulated Graph, through the receiver's handshake.
+    lifetime.clear().await.unwrap();
+    lifetime.send_keys("2h").await.unwrap();
+    click("#subscribe-form button[type='submit']").await;
+    let rows = wait_for(
+        "the new subscription in the table",
+        Duration::from_secs(20),
+        async || table_rows().await.filter(|rows| rows.len() == 2),
+    )
+    .await;
+    let (new_id, new_status, new_text) = rows
+        .iter()
+        .find(|(_, _, text)| text.contains("users/alex@contoso.com/messages"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(new_status, "active");
+    assert!(
+        new_text.contains("1h 5") || new_text.contains("2h 00m"),
+        "a live countdown: {new_text}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-subscriptions.png"),
+            png,
+        );
+    }
+
+    // Deleting asks once more, then the row shows it removed; the store agrees.
+    let delete = format!("tr[data-id='{new_id}'] button[data-action='delete']");
+    click(&delete).await;
+    click(&delete).await;
+    wait_for(
+        "the row marked removed",
+        Duration::from_secs(15),
+        async || {
+            table_rows()
+                .await?
+                .into_iter()
+                .find(|(id, status, _)| *id == new_id && status == "removed")
+        },
+    )
+    .await;
+    client.close().await.unwrap();
+    drop(driver);
+    let engine = Engine::open_reader(EngineConfig::new(data.path()))
+        .await
+        .unwrap();
+    let stored = engine.subscriptions().await.unwrap();
+    let removed = stored.iter().find(|s| s.id == new_id).unwrap();
+    assert_eq!(removed.status, SubscriptionStatus::Removed);
 }

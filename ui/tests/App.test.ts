@@ -79,6 +79,24 @@ describe('App', () => {
     expect(row(note(1).id)!.querySelector('.badge.duplicate')).toBeNull();
   });
 
+  it('marks decrypted rich items, and batches whose validation tokens failed', async () => {
+    const backend = new MemoryBackend();
+    mount(backend);
+    backend.emit({
+      notifications: [
+        note(4, { tokensValid: true, decrypted: { id: 'msg-1' } }),
+        note(5, { verdict: 'rejected', reason: 'Validation token 1 of 1: its signature does not verify.', tokensValid: false }),
+        note(6),
+      ],
+    });
+    await waitFor(() => expect(feedRows()).toHaveLength(3));
+    expect(row(note(4).id)!.querySelector('.badge.decrypted')?.textContent).toBe('decrypted');
+    expect(row(note(4).id)!.querySelector('.badge.forged')).toBeNull();
+    expect(row(note(5).id)!.querySelector('.badge.forged')?.textContent).toBe('tokens invalid');
+    expect(row(note(5).id)!.querySelector('.badge.decrypted')).toBeNull();
+    expect(row(note(6).id)!.querySelector('.badge.decrypted, .badge.forged')).toBeNull();
+  });
+
   it('renders payload text as text, never as HTML', async () => {
     const backend = new MemoryBackend();
     mount(backend);

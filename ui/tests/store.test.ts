@@ -92,6 +92,40 @@ describe('FeedStore', () => {
     await vi.waitFor(() => expect(ids(store.current.rows)).toEqual(ids([note(3), note(2), note(1)])));
   });
 
+  it('hands the keeper events of a frame over together, oldest first, without touching the rows', async () => {
+    const backend = new MemoryBackend();
+    const frames: Array<() => void> = [];
+    const keeper: string[][] = [];
+    const changes: FeedState[] = [];
+    const store = new FeedStore(backend, {
+      schedule: (flush) => frames.push(flush),
+      onChange: (state) => changes.push(state),
+      onKeeper: (events) => keeper.push(events.map((e) => e.id)),
+    });
+    await store.start();
+    const before = changes.length;
+    const event = (id: string) => ({
+      id,
+      at: new Date().toISOString(),
+      subscriptionId: 's',
+      action: 'renewed' as const,
+      ok: true,
+      message: 'Renewed.',
+      expirationDateTime: null,
+      newSubscriptionId: null,
+    });
+    backend.emit({ keeper: [event('k1')] });
+    backend.emit({ keeper: [event('k2'), event('k3')] });
+    expect(keeper).toEqual([]);
+    frames.splice(0).forEach((flush) => flush());
+    expect(keeper).toEqual([['k1', 'k2', 'k3']]);
+    expect(changes).toHaveLength(before);
+
+    backend.emit({ notifications: [note(1)] });
+    frames.splice(0).forEach((flush) => flush());
+    expect(keeper).toHaveLength(1); // no call for a batch without keeper events
+  });
+
   it('stops delivering after stop()', async () => {
     const backend = new MemoryBackend();
     const { store, frames } = setup(backend);

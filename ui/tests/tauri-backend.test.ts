@@ -60,6 +60,48 @@ describe('Tauri backend', () => {
     ]);
   });
 
+  it('calls the subscription commands with the agreed arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'graph_status') return { connected: false, graphUrl: null, tenantId: null, clientId: null, simulated: false, message: 'no' };
+      if (cmd === 'catalog' || cmd === 'subscriptions_list' || cmd === 'remote_subscriptions' || cmd === 'keeper_history') return [];
+      if (cmd === 'subscribe' || cmd === 'renew_subscription') return { id: 's1' };
+      if (cmd === 'delete_subscription') return null;
+    });
+    const backend = createTauriBackend();
+    const input = { resource: 'users', changeTypes: 'updated', expiresIn: '3d', rich: false, lifecycle: true, autoRenew: true };
+    expect((await backend.graphStatus()).message).toBe('no');
+    await backend.catalog();
+    await backend.subscriptions();
+    expect((await backend.subscribe(input)).id).toBe('s1');
+    await backend.renew('s1', 'max');
+    await backend.deleteSubscription('s1');
+    await backend.remoteSubscriptions();
+    await backend.keeperHistory(null);
+    await backend.keeperHistory('s1');
+    expect(calls).toEqual([
+      ['graph_status', {}],
+      ['catalog', {}],
+      ['subscriptions_list', {}],
+      ['subscribe', { input }],
+      ['renew_subscription', { id: 's1', expiresIn: 'max' }],
+      ['delete_subscription', { id: 's1' }],
+      ['remote_subscriptions', {}],
+      ['keeper_history', { subscriptionId: null }],
+      ['keeper_history', { subscriptionId: 's1' }],
+    ]);
+  });
+
+  it('rejects with the sentence the command returned', async () => {
+    mockIPC(() => {
+      throw 'message subscriptions live at most 7d (10080 minutes); ask for less or use max.';
+    });
+    await expect(createTauriBackend().renew('s1', '9d')).rejects.toBe(
+      'message subscriptions live at most 7d (10080 minutes); ask for less or use max.',
+    );
+  });
+
   it('passes a Channel to watch_feed and delivers its messages until unwatched', async () => {
     let channelId: number | undefined;
     mockIPC((cmd, args) => {

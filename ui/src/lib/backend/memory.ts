@@ -1,11 +1,13 @@
 // An in-memory backend: the screen works in a plain browser (`npm run dev`) and tests drive it directly.
 import type {
+  ChangeType,
   FeedBatch,
   GraphStatus,
   KeeperEvent,
   Notification,
   Page,
   ReceiverStatus,
+  RemoteSubscription,
   ResourceKind,
   SandboxSend,
   SandboxStatus,
@@ -14,7 +16,7 @@ import type {
   SubscriptionView,
   TriggerReport,
 } from '../bindings';
-import { CHANGE_TYPES, kindFor, lifetimeSeconds, minutesText } from '../subscriptions/catalog';
+import { CHANGE_TYPES, kindFor, lifetimeSeconds } from '../subscriptions/catalog';
 import type { Backend, Unwatch } from './types';
 
 let lastMs = 0;
@@ -104,6 +106,7 @@ export const DEMO_CATALOG: ResourceKind[] = [
     name: 'user',
     workload: 'directory',
     paths: ['users', 'users/*'],
+    example: '/users',
     changeTypes: ['updated', 'deleted'],
     maxLifetimeMinutes: 41760,
     delegatedPermission: 'User.Read.All',
@@ -120,6 +123,48 @@ export const DEMO_CATALOG: ResourceKind[] = [
     rich: true,
   }),
 ];
+
+/** `created,updated` as the engine reads it: trimmed, any case, repeats dropped, in a fixed order. */
+function changeTypes(text: string): ChangeType[] {
+  const types = new Set<ChangeType>();
+  for (const part of text.split(',')) {
+    const t = part.trim().toLowerCase();
+    if (t === '') continue;
+    if (!CHANGE_TYPES.includes(t as ChangeType)) throw new Error(`'${t}' is not a change type; use created, updated or deleted.`);
+    types.add(t as ChangeType);
+  }
+  if (types.size === 0) throw new Error('changeType is empty; use created, updated or deleted.');
+  return CHANGE_TYPES.filter((t) => types.has(t));
+}
+
+/** `3d 22h 30m`, the way the engine's errors show a span. */
+function span(seconds: number): string {
+  const parts = [
+    [Math.floor(seconds / 86400), 'd'],
+    [Math.floor(seconds / 3600) % 24, 'h'],
+    [Math.floor(seconds / 60) % 60, 'm'],
+  ].filter(([n]) => n !== 0);
+  return parts.length ? parts.map(([n, unit]) => `${n}${unit}`).join(' ') : `${seconds}s`;
+}
+
+/** The expiry the engine would ask Graph for; `null` asks for the maximum less a margin for clock skew. */
+function expiryFor(asked: number | null, resource: string, rich: boolean, now: number): string {
+  const found = kindFor(resource, DEMO_CATALOG);
+  const maxMinutes = found ? ((rich ? found.richMaxLifetimeMinutes : null) ?? found.maxLifetimeMinutes) : 4230;
+  const max = maxMinutes * 60;
+  if (asked !== null && asked > max) {
+    throw new Error(`${found?.name ?? 'These'} subscriptions live at most ${span(max)} (${maxMinutes} minutes); ask for less or use max.`);
+  }
+  const seconds = asked ?? max - Math.min(Math.max(Math.floor(max / 100), 60), Math.floor(max / 2));
+  return new Date(now + seconds * 1000).toISOString();
+}
+
+/** The keeper's schedule for a subscription granted at `granted`: renewed with a third of its lifetime left. */
+function withSchedule(s: Subscription, granted: number): SubscriptionView {
+  const expiry = new Date(s.expirationDateTime).getTime();
+  const kept = s.autoRenew && s.status === 'active';
+  return { ...s, grantedAt: new Date(granted).toISOString(), renewsAt: kept ? new Date(expiry - (expiry - granted) / 3).toISOString() : null };
+}
 
 export class MemoryBackend implements Backend {
   status: ReceiverStatus;
@@ -158,13 +203,38 @@ export class MemoryBackend implements Backend {
   /** The fake sandbox: sends become stored notifications, shaped like the simulator's. */
   sandbox: SandboxStatus | null = null;
 
+  /** Starts the fake simulator: Graph becomes connected, and its first subscription is kept, as in the app. */
   async tryWithoutTenant(): Promise<SandboxStatus> {
-    this.sandbox ??= {
-      graphUrl: 'http://127.0.0.1:47001',
-      subscriptionId: '3b9d2f6e-8a41-4c7e-9f0d-5e2a1b4c6d80',
-      resource: "/me/mailFolders('inbox')/messages",
-      expirationDateTime: new Date(Date.now() + 3_600_000).toISOString(),
-    };
+    if (!this.sandbox) {
+      const now = Date.now();
+      const graphUrl = 'http://127.0.0.1:47001';
+      this.sandbox = {
+        graphUrl,
+        subscriptionId: '3b9d2f6e-8a41-4c7e-9f0d-5e2a1b4c6d80',
+        resource: "/me/mailFolders('inbox')/messages",
+        expirationDateTime: new Date(now + 3_600_000).toISOString(),
+      };
+      if (!this.graph.connected) {
+        this.graph = { connected: true, graphUrl, tenantId: '5e1c7d2a-0b7f-4c61-9a3e-2f8d6b4a1c90', clientId: '3f2a9b1c-6d4e-4f80-a2b7-9c1e5d3f7a64', simulated: true, message: null };
+      }
+      const subscription: Subscription = {
+        id: this.sandbox.subscriptionId,
+        resource: this.sandbox.resource,
+        changeType: 'created,updated,deleted',
+        notificationUrl: DEMO_STATUS.urls!.notificationUrl,
+        lifecycleNotificationUrl: DEMO_STATUS.urls!.lifecycleUrl,
+        expirationDateTime: this.sandbox.expirationDateTime,
+        includeResourceData: false,
+        tenantId: this.graph.tenantId,
+        autoRenew: true,
+        status: 'active',
+        lastError: null,
+        applicationId: this.graph.clientId,
+        loginUrl: graphUrl,
+        encryptionCertificateId: null,
+      };
+      this.kept.unshift(withSchedule(subscription, now));
+    }
     return structuredClone(this.sandbox);
   }
 
@@ -197,22 +267,23 @@ export class MemoryBackend implements Backend {
     return { notifications: sent.length, subscriptionIds: [subscriptionId], deliveries };
   }
 
-  /** The fake Graph: disconnected until "Try without a tenant", like the app without credentials. */
+  /** Where the fake Graph is: disconnected until "Try without a tenant", like the app without credentials. */
   graph: GraphStatus = {
     connected: false,
     graphUrl: null,
     tenantId: null,
     clientId: null,
     simulated: false,
-    message: 'No Graph credentials: run `hookscope login`, or press "Try without a tenant".',
+    message: 'Hookscope is not connected to Graph: no credentials were found; run `hookscope login`. Or press "Try without a tenant".',
   };
+  /** The subscriptions Hookscope keeps, newest first, as `subscriptions_list` returns them. */
   kept: SubscriptionView[] = [];
+  /** Subscriptions Graph holds that are unknown here (made elsewhere, or forgotten). */
+  orphans: Subscription[] = [];
+  /** The keeper's record, newest first. */
   history: KeeperEvent[] = [];
 
   async graphStatus(): Promise<GraphStatus> {
-    if (this.sandbox) {
-      this.graph = { connected: true, graphUrl: this.sandbox.graphUrl, tenantId: '5e1c7d2a', clientId: '3f2a9b1c', simulated: true, message: null };
-    }
     return structuredClone(this.graph);
   }
 
@@ -224,63 +295,81 @@ export class MemoryBackend implements Backend {
     return structuredClone(this.kept);
   }
 
+  private connected(): void {
+    if (!this.graph.connected) throw new Error(this.graph.message ?? 'Hookscope is not connected to Graph.');
+  }
+
+  /** The engine's checks, in its order and with its sentences: the form, the catalog, the connection, the lifetime. */
   async subscribe(input: SubscribeInput): Promise<Subscription> {
-    if (!this.graph.connected && !this.sandbox) throw new Error(this.graph.message ?? 'Not connected to Graph.');
-    if (!input.resource.trim()) throw new Error('Name a resource to watch, such as users/{id}/messages.');
-    const types = input.changeTypes.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
-    if (types.length === 0) throw new Error('Choose at least one change type: created, updated or deleted.');
-    const unknown = types.find((t) => !CHANGE_TYPES.includes(t as never));
-    if (unknown) throw new Error(`'${unknown}' is not a change type; use created, updated or deleted.`);
-    const found = kindFor(input.resource, DEMO_CATALOG);
-    const refused = found && types.find((t) => !found.changeTypes.includes(t as never));
-    if (found && refused) throw new Error(`${input.resource} does not send '${refused}' notifications; use ${found.changeTypes.join(',')}.`);
-    const max = (found?.maxLifetimeMinutes ?? 4230) * 60;
+    const resource = input.resource.trim();
+    if (!resource) throw new Error('Name a resource to watch, such as users/{id}/messages.');
     const asked = lifetimeSeconds(input.expiresIn);
-    if (asked !== null && asked > max) {
-      throw new Error(`${found?.name ?? 'These'} subscriptions live at most ${minutesText(max / 60)} (${max / 60} minutes); ask for less or use max.`);
+    const types = changeTypes(input.changeTypes);
+    const found = kindFor(resource, DEMO_CATALOG);
+    const refused = found && types.find((t) => !found.changeTypes.includes(t));
+    if (found && refused) throw new Error(`${resource} does not send '${refused}' notifications; use ${found.changeTypes.join(',')}.`);
+    if (found && input.rich && !found.rich) {
+      throw new Error(`${found.name} notifications cannot include resource data; subscribe without --rich and fetch the resource.`);
     }
+    this.connected();
     const now = Date.now();
-    const seconds = asked ?? max - Math.max(60, max / 100);
     const created: Subscription = {
       id: crypto.randomUUID(),
-      resource: input.resource.trim(),
+      resource,
       changeType: types.join(','),
       notificationUrl: DEMO_STATUS.urls!.notificationUrl,
       lifecycleNotificationUrl: input.lifecycle ? DEMO_STATUS.urls!.lifecycleUrl : null,
-      expirationDateTime: new Date(now + seconds * 1000).toISOString(),
+      expirationDateTime: expiryFor(asked, resource, input.rich, now),
       includeResourceData: input.rich,
-      tenantId: '5e1c7d2a',
+      tenantId: this.graph.tenantId,
       autoRenew: input.autoRenew,
       status: 'active',
       lastError: null,
+      applicationId: this.graph.clientId,
+      loginUrl: this.graph.graphUrl,
+      // The engine makes (or reuses) a certificate for rich subscriptions; its id is echoed here.
+      encryptionCertificateId: input.rich ? 'hookscope-demo-certificate' : null,
     };
-    this.kept.unshift(this.view(created, now));
+    this.kept.unshift(withSchedule(created, now));
     return structuredClone(created);
   }
 
-  private view(s: Subscription, granted: number): SubscriptionView {
-    const expiry = new Date(s.expirationDateTime).getTime();
-    const renews = s.autoRenew && s.status === 'active' ? new Date(expiry - (expiry - granted) / 3).toISOString() : null;
-    return { ...s, grantedAt: new Date(granted).toISOString(), renewsAt: renews };
-  }
-
   async renew(id: string, expiresIn: string): Promise<Subscription> {
+    const asked = lifetimeSeconds(expiresIn);
+    this.connected();
     const index = this.kept.findIndex((s) => s.id === id);
     if (index < 0) throw new Error(`No subscription ${id} here; \`hookscope subscriptions list\` shows the ids.`);
+    const { grantedAt: _granted, renewsAt: _renews, ...current } = this.kept[index];
     const now = Date.now();
-    const seconds = lifetimeSeconds(expiresIn) ?? 10080 * 60 - 6048;
-    const { grantedAt: _g, renewsAt: _r, ...current } = this.kept[index];
-    const renewed: Subscription = { ...current, expirationDateTime: new Date(now + seconds * 1000).toISOString(), status: 'active', lastError: null };
-    this.kept[index] = this.view(renewed, now);
+    const expirationDateTime = expiryFor(asked, current.resource, current.includeResourceData, now);
+    if (current.status === 'removed' || current.status === 'expired') {
+      this.kept[index] = { ...this.kept[index], status: 'expired', lastError: 'Graph no longer has this subscription.' };
+      throw new Error(`Graph no longer has subscription ${id} (it expired or was deleted); create it again with \`hookscope subscribe\`.`);
+    }
+    const renewed: Subscription = { ...current, expirationDateTime, status: 'active', lastError: null };
+    this.kept[index] = withSchedule(renewed, now);
     return structuredClone(renewed);
   }
 
   async deleteSubscription(id: string): Promise<void> {
-    const found = this.kept.find((s) => s.id === id);
-    if (!found) throw new Error(`No subscription ${id} here or at Graph.`);
-    found.status = 'removed';
-    found.autoRenew = false;
-    found.renewsAt = null;
+    this.connected();
+    const orphan = this.orphans.findIndex((s) => s.id === id);
+    if (orphan >= 0) {
+      this.orphans.splice(orphan, 1);
+      return;
+    }
+    const index = this.kept.findIndex((s) => s.id === id);
+    if (index < 0) throw new Error(`No subscription ${id} here or at Graph; \`hookscope subscriptions list --remote\` shows both.`);
+    this.kept[index] = { ...this.kept[index], status: 'removed', autoRenew: false, renewsAt: null };
+  }
+
+  /** What Graph holds: the kept subscriptions it still has, and the orphans. */
+  async remoteSubscriptions(): Promise<RemoteSubscription[]> {
+    this.connected();
+    const live = this.kept
+      .filter((s) => s.status === 'active' || s.status === 'failed')
+      .map(({ grantedAt: _granted, renewsAt: _renews, ...s }) => ({ ...s, orphan: false }));
+    return structuredClone([...live, ...this.orphans.map((s) => ({ ...s, orphan: true }))]);
   }
 
   async keeperHistory(subscriptionId: string | null): Promise<KeeperEvent[]> {

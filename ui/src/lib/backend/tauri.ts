@@ -7,6 +7,7 @@ import type {
   Notification,
   Page,
   ReceiverStatus,
+  RemoteSubscription,
   ResourceKind,
   SandboxStatus,
   Subscription,
@@ -55,6 +56,8 @@ export function createTauriBackend(): Backend {
     renew: (id, expiresIn) => invoke<Subscription>('renew_subscription', { id, expiresIn }),
 
     deleteSubscription: (id) => invoke<void>('delete_subscription', { id }),
+
+    remoteSubscriptions: () => invoke<RemoteSubscription[]>('remote_subscriptions'),
 
     keeperHistory: (subscriptionId) => invoke<KeeperEvent[]>('keeper_history', { subscriptionId }),
   };

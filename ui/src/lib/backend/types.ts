@@ -5,6 +5,7 @@ import type {
   Notification,
   Page,
   ReceiverStatus,
+  RemoteSubscription,
   ResourceKind,
   SandboxSend,
   SandboxStatus,
@@ -41,8 +42,10 @@ export interface Backend {
   subscribe(input: SubscribeInput): Promise<Subscription>;
   /** `renew_subscription`: a new expiry now (`max`, `2h`, `3d`). */
   renew(id: string, expiresIn: string): Promise<Subscription>;
-  /** `delete_subscription`: deleted at Graph and no longer kept. */
+  /** `delete_subscription`: deleted at Graph and marked removed here; also deletes an orphan at Graph. */
   deleteSubscription(id: string): Promise<void>;
+  /** `remote_subscriptions`: what Graph holds for this app, with `orphan` set for those unknown here. */
+  remoteSubscriptions(): Promise<RemoteSubscription[]>;
   /** `keeper_history`: what the keeper did, newest first. */
   keeperHistory(subscriptionId: string | null): Promise<KeeperEvent[]>;
 }

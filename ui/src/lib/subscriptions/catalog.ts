@@ -1,5 +1,5 @@
-// The form's knowledge of Graph's resources: which catalog entry a typed resource is, and the lifetime
-// arithmetic the engine does too, so the form can say what is wrong before anything is sent.
+// The engine's reading of what the form sends, mirrored: which catalog entry a typed resource is (so the
+// form offers only what Graph allows) and the lifetime syntax (so the in-memory backend refuses as it does).
 import type { ChangeType, ResourceKind } from '../bindings';
 
 export const CHANGE_TYPES: ChangeType[] = ['created', 'updated', 'deleted'];
@@ -41,33 +41,6 @@ export function minutesText(minutes: number): string {
   const mins = minutes % 60;
   const part = (n: number, unit: string) => (n === 0 ? null : `${n} ${unit}${n === 1 ? '' : 's'}`);
   return [part(days, 'day'), part(hours, 'hour'), part(mins, 'minute')].filter(Boolean).join(' ') || '0 minutes';
-}
-
-/** Time left until `iso` at `now`: `6d 23h 59m`, `4h 05m`, `4m 05s`, `12s`, or `expired`. */
-export function countdown(iso: string, now: number): string {
-  const left = Math.floor((new Date(iso).getTime() - now) / 1000);
-  if (Number.isNaN(left)) return '—';
-  if (left <= 0) return 'expired';
-  const d = Math.floor(left / 86400);
-  const h = Math.floor((left % 86400) / 3600);
-  const m = Math.floor((left % 3600) / 60);
-  const s = left % 60;
-  const two = (n: number) => String(n).padStart(2, '0');
-  if (d > 0) return `${d}d ${h}h ${two(m)}m`;
-  if (h > 0) return `${h}h ${two(m)}m`;
-  if (m > 0) return `${m}m ${two(s)}s`;
-  return `${s}s`;
-}
-
-/** How long ago `iso` was at `now`: `just now`, `3 min ago`, `2 h ago`, `4 d ago`. */
-export function ago(iso: string | null, now: number): string {
-  if (!iso) return '—';
-  const seconds = Math.floor((now - new Date(iso).getTime()) / 1000);
-  if (Number.isNaN(seconds)) return '—';
-  if (seconds < 60) return 'just now';
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
-  return `${Math.floor(seconds / 86400)} d ago`;
 }
 
 /** Seconds in `max` (null) or `90s`, `45m`, `2h`, `3d`, `45`; an Error with the engine's sentence otherwise. */
