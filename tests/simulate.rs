@@ -82,6 +82,7 @@ async fn simulate_listen_and_trigger_store_notifications() {
             auto_renew: true,
             status: SubscriptionStatus::Active,
             last_error: None,
+            ..Default::default()
         })
         .await
         .unwrap();
