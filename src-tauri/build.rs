@@ -6,6 +6,7 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "receiver_status",
         "notifications_page",
+        "inspect_notification",
         "watch_feed",
         "try_without_tenant",
         "sandbox_send",

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use hookscope_engine::feed::{self, FeedBatch};
 use hookscope_engine::graph::Connection;
-use hookscope_engine::model::{Notification, Page};
+use hookscope_engine::model::{Inspection, Notification, Page};
 use hookscope_engine::receiver::ReceiverStatus;
 use hookscope_engine::sandbox::{Sandbox, SandboxSend, SandboxStatus};
 use hookscope_engine::simulator::TriggerReport;
@@ -47,6 +47,23 @@ pub async fn notifications_page(
         })
         .await
         .map_err(|error| error.to_string())
+}
+
+/// One notification for the inspector: its verdict, the item as delivered and the request it came in.
+#[tauri::command]
+pub async fn inspect_notification(
+    shell: State<'_, Shell>,
+    id: String,
+) -> Result<Inspection, String> {
+    engine(&shell)?
+        .inspect(&id)
+        .await
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "Notification {id} is not stored here; it may belong to another data directory."
+            )
+        })
 }
 
 /// Streams feed batches to the UI until the webview drops the channel. Async so the batching task is

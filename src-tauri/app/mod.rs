@@ -176,6 +176,7 @@ pub fn run(global: &Global) -> i32 {
         .invoke_handler(tauri::generate_handler![
             commands::receiver_status,
             commands::notifications_page,
+            commands::inspect_notification,
             commands::watch_feed,
             commands::try_without_tenant,
             commands::sandbox_send,

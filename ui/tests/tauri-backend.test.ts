@@ -44,6 +44,17 @@ describe('Tauri backend', () => {
     ]);
   });
 
+  it('calls inspect_notification with the id', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return { notification: note(3), item: '{}', request: null };
+    });
+    const inspection = await createTauriBackend().inspect(note(3).id);
+    expect(inspection.notification.id).toBe(note(3).id);
+    expect(calls).toEqual([['inspect_notification', { id: note(3).id }]]);
+  });
+
   it('calls try_without_tenant and sandbox_send with the agreed arguments', async () => {
     const calls: Array<[string, unknown]> = [];
     mockIPC((cmd, args) => {

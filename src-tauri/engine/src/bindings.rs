@@ -10,8 +10,8 @@ use crate::feed::FeedBatch;
 use crate::graph::signin::{DeviceCode, SignInMode, SignInProfile};
 use crate::graph::GraphStatus;
 use crate::model::{
-    KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord, Subscription,
-    SubscriptionStatus, Verdict,
+    Inspection, KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord,
+    Subscription, SubscriptionStatus, Verdict,
 };
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
 use crate::rich::CertificateInfo;
@@ -29,6 +29,7 @@ pub fn typescript() -> String {
         Notification::decl(&cfg),
         RequestKind::decl(&cfg),
         RequestRecord::decl(&cfg),
+        Inspection::decl(&cfg),
         SubscriptionStatus::decl(&cfg),
         Subscription::decl(&cfg),
         KeeperAction::decl(&cfg),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bus::{Bus, Event};
 use crate::config::{EngineConfig, ReceiverOptions};
-use crate::model::{KeeperEvent, Notification, Page, RequestRecord, Subscription};
+use crate::model::{Inspection, KeeperEvent, Notification, Page, RequestRecord, Subscription};
 use crate::receiver::{self, ReceiverUrls, RunningReceiver};
 use crate::rich::Keychain;
 use crate::store::{NotificationQuery, RequestQuery, Store, StoreError};
@@ -150,6 +150,20 @@ impl Engine {
         query: &NotificationQuery,
     ) -> anyhow::Result<Page<Notification>> {
         self.store.notifications(query).await
+    }
+
+    /// One notification with its item as delivered and the request that carried it; None when unknown.
+    pub async fn inspect(&self, id: &str) -> anyhow::Result<Option<Inspection>> {
+        let Some(notification) = self.store.notification(id).await? else {
+            return Ok(None);
+        };
+        let item = self.store.notification_item(id).await?.unwrap_or_default();
+        let request = self.store.request(&notification.request_id).await?;
+        Ok(Some(Inspection {
+            notification,
+            item,
+            request,
+        }))
     }
 
     pub async fn requests(&self, query: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {

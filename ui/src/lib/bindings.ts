@@ -61,6 +61,16 @@ response: string,
  */
 latencyMs: number | null, };
 
+export type Inspection = { notification: Notification, 
+/**
+ * The item's JSON byte for byte as delivered (for rich items, with `encryptedContent`).
+ */
+item: string, 
+/**
+ * The request it came in: method, path, headers, body, status answered and latency.
+ */
+request: RequestRecord | null, };
+
 export type SubscriptionStatus = "active" | "expired" | "removed" | "failed";
 
 export type Subscription = { id: string, resource: string, changeType: string, notificationUrl: string, lifecycleNotificationUrl: string | null, expirationDateTime: string, includeResourceData: boolean, tenantId: string | null, autoRenew: boolean, status: SubscriptionStatus, lastError: string | null, 

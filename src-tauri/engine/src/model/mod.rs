@@ -1,11 +1,13 @@
 //! The records Hookscope shows and prints: one shape for the store, the bus, the command line's JSON and
 //! the UI's generated TypeScript types, so no front can drift from another.
 
+mod inspection;
 mod keeper;
 mod notification;
 mod request;
 mod subscription;
 
+pub use inspection::Inspection;
 pub use keeper::{KeeperAction, KeeperEvent};
 pub use notification::{Notification, Verdict};
 pub use request::{RequestKind, RequestRecord};

@@ -235,6 +235,37 @@ impl Store {
         ))
     }
 
+    /// One recorded request, with its latency.
+    pub async fn request(&self, id: &str) -> anyhow::Result<Option<RequestRecord>> {
+        let row: Option<RequestColumns> = sqlx::query_as(
+            "SELECT id, received_at, method, path, query, headers, body, body_size, body_truncated, kind, status, \
+             response, coalesce(r.latency_us, l.latency_us) AS latency_us FROM requests r \
+             LEFT JOIN request_latencies l ON l.request_id = r.id WHERE r.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|c| RequestRow::from(c).to_record()))
+    }
+
+    /// One notification by Hookscope's id.
+    pub async fn notification(&self, id: &str) -> anyhow::Result<Option<Notification>> {
+        let row: Option<NotificationColumns> = sqlx::query_as(
+            "SELECT id, request_id, position, received_at, subscription_id, change_type, lifecycle_event, verdict, \
+             reason, duplicate, decrypted, tokens_valid, item_offset, item_length FROM notifications WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM requests WHERE id = ?")
+            .bind(&row.request_id)
+            .fetch_optional(self.pool())
+            .await?
+            .unwrap_or_default();
+        Ok(Some(row.into_notification(&body)))
+    }
+
     /// The item's JSON exactly as it stood in its batch (a slice of the stored request body).
     pub async fn notification_item(&self, id: &str) -> anyhow::Result<Option<String>> {
         let bytes: Option<Vec<u8>> = sqlx::query_scalar(

@@ -73,6 +73,21 @@ async fn subscribe_rich_registers_a_certificate_and_deliveries_are_decrypted() {
             resource["body"]["content"].is_string(),
             "a chat message: {resource}"
         );
+        // The inspector gets the ciphertext as delivered beside it, and the request with its answer.
+        let inspection = world
+            .engine
+            .inspect(&note.id)
+            .await
+            .unwrap()
+            .expect("stored");
+        let item: Value = serde_json::from_str(&inspection.item).unwrap();
+        assert!(item["encryptedContent"]["data"].is_string(), "{item}");
+        let request = inspection.request.expect("the request is kept");
+        assert_eq!(
+            (request.status, request.path.as_str()),
+            (202, "/notifications")
+        );
+        assert!(request.body.unwrap().contains("validationTokens"));
         assert_eq!(
             resource["id"].as_str(),
             note.resource_data.as_ref().and_then(|d| d["id"].as_str()),

@@ -3,6 +3,7 @@ import type {
   ChangeType,
   FeedBatch,
   GraphStatus,
+  Inspection,
   KeeperEvent,
   Notification,
   Page,
@@ -188,6 +189,45 @@ export class MemoryBackend implements Backend {
     const items = older.slice(0, limit);
     const next = older.length > limit && items.length > 0 ? items[items.length - 1].id : null;
     return { items: structuredClone(items), next };
+  }
+
+  /** What the inspector shows for a stored notification; tests put rich items and odd requests here. */
+  readonly inspections = new Map<string, Inspection>();
+
+  async inspect(id: string): Promise<Inspection> {
+    const known = this.inspections.get(id);
+    if (known) return structuredClone(known);
+    const n = this.stored.find((s) => s.id === id);
+    if (!n) throw new Error(`Notification ${id} is not stored here; it may belong to another data directory.`);
+    const item = JSON.stringify({
+      id: n.notificationId,
+      subscriptionId: n.subscriptionId,
+      changeType: n.changeType ?? undefined,
+      lifecycleEvent: n.lifecycleEvent ?? undefined,
+      resource: n.resource,
+      tenantId: n.tenantId,
+      resourceData: n.resourceData ?? undefined,
+    });
+    const body = `{"value":[${item}]}`;
+    return {
+      notification: structuredClone(n),
+      item,
+      request: {
+        id: n.requestId,
+        receivedAt: n.receivedAt,
+        method: 'POST',
+        path: n.lifecycleEvent ? '/lifecycle' : '/notifications',
+        query: null,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Microsoft-Graph-Change-Notifications' },
+        body,
+        bodySize: body.length,
+        bodyTruncated: false,
+        kind: n.lifecycleEvent ? 'lifecycle' : 'notifications',
+        status: 202,
+        response: '',
+        latencyMs: 1.4,
+      },
+    };
   }
 
   async watchFeed(onBatch: (batch: FeedBatch) => void): Promise<Unwatch> {

@@ -3,6 +3,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   FeedBatch,
   GraphStatus,
+  Inspection,
   KeeperEvent,
   Notification,
   Page,
@@ -25,6 +26,8 @@ export function createTauriBackend(): Backend {
     receiverStatus: () => invoke<ReceiverStatus>('receiver_status'),
 
     notificationsPage: (limit, before) => invoke<Page<Notification>>('notifications_page', { limit, before }),
+
+    inspect: (id) => invoke<Inspection>('inspect_notification', { id }),
 
     async watchFeed(onBatch): Promise<Unwatch> {
       let active = true;

@@ -1,6 +1,7 @@
 import type {
   FeedBatch,
   GraphStatus,
+  Inspection,
   KeeperEvent,
   Notification,
   Page,
@@ -24,6 +25,8 @@ export interface Backend {
   receiverStatus(): Promise<ReceiverStatus>;
   /** `notifications_page`: newest first; pass the previous page's `next` as `before` for older rows. */
   notificationsPage(limit: number, before: string | null): Promise<Page<Notification>>;
+  /** `inspect_notification`: one notification with its item as delivered and the request it came in. */
+  inspect(id: string): Promise<Inspection>;
   /** `watch_feed`: batches of what the engine stored, at most one every ~30 ms. */
   watchFeed(onBatch: (batch: FeedBatch) => void): Promise<Unwatch>;
   /** Puts text on the system clipboard. */

@@ -1,0 +1,18 @@
+//! Everything the inspector shows for one notification: the stored verdict, the item exactly as it
+//! stood in its batch (ciphertext included), and the HTTP request that carried it with the answer.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::{Notification, RequestRecord};
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct Inspection {
+    pub notification: Notification,
+    /// The item's JSON byte for byte as delivered (for rich items, with `encryptedContent`).
+    pub item: String,
+    /// The request it came in: method, path, headers, body, status answered and latency.
+    pub request: Option<RequestRecord>,
+}

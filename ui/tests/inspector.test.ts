@@ -1,0 +1,136 @@
+// The inspector: a row opens it, each check shows its verdict, rich items show ciphertext beside the
+// plaintext, the raw request and the answer are there, and hostile payloads stay text.
+import { cleanup, fireEvent, render, waitFor } from '@testing-library/svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import App from '../src/App.svelte';
+import { MemoryBackend } from '../src/lib/backend/memory';
+import type { Inspection } from '../src/lib/bindings';
+import { checks, encrypted, pretty, rawRequest } from '../src/lib/inspector/view';
+import { note } from './fixtures';
+
+afterEach(() => cleanup());
+
+const row = (id: string) => document.querySelector<HTMLElement>(`#feed .notification-row[data-id="${id}"]`);
+const inspector = () => document.getElementById('inspector');
+
+const richItem = JSON.stringify({
+  subscriptionId: 'sub-1',
+  changeType: 'created',
+  resource: "chats('19:abc')/messages('1616990032035')",
+  encryptedContent: {
+    data: 'q8Jm2Vt0Fzp6R6qSpVw0sQ==',
+    dataSignature: 'Fq6bxRqrZ2Y0Y5VbJ0xHcZ3U6o5oVbdW3pU1jmQvS8k=',
+    dataKey: 'cFZ0d3Vy',
+    encryptionCertificateId: 'hookscope-2026-12-01-ab12cd34',
+    encryptionCertificateThumbprint: '4B95353E086AD37196606ACF834A14532F03E6DB',
+  },
+});
+
+function richInspection(fields: Partial<Inspection['notification']> = {}): Inspection {
+  const n = note(7, { tokensValid: true, decrypted: { body: { content: 'Hello World' }, etag: '1625126194597' }, ...fields });
+  return {
+    notification: n,
+    item: richItem,
+    request: {
+      id: n.requestId,
+      receivedAt: n.receivedAt,
+      method: 'POST',
+      path: '/notifications',
+      query: null,
+      headers: { 'content-type': 'application/json', authorization: '(redacted)' },
+      body: `{"value":[${richItem}],"validationTokens":["eyJ0eXAi..."]}`,
+      bodySize: 400,
+      bodyTruncated: false,
+      kind: 'notifications',
+      status: 202,
+      response: '',
+      latencyMs: 2.25,
+    },
+  };
+}
+
+describe('inspector view', () => {
+  it('derives each check and its verdict', () => {
+    const good = checks(richInspection());
+    expect(good.map((c) => [c.id, c.state])).toEqual([
+      ['verdict', 'passed'],
+      ['tokens', 'passed'],
+      ['decryption', 'passed'],
+    ]);
+    const forged = checks(
+      richInspection({ verdict: 'rejected', reason: 'Validation token 1 of 1: its signature does not verify.', tokensValid: false, decrypted: null }),
+    );
+    expect(forged.map((c) => [c.id, c.state])).toEqual([
+      ['verdict', 'failed'],
+      ['tokens', 'failed'],
+      ['decryption', 'failed'],
+    ]);
+    expect(forged[0].detail).toContain('signature does not verify');
+    const plain = checks({ ...richInspection({ tokensValid: null, decrypted: null, duplicate: true }), item: '{"changeType":"created"}' });
+    expect(plain.map((c) => [c.id, c.state])).toEqual([
+      ['verdict', 'passed'],
+      ['tokens', 'absent'],
+      ['decryption', 'absent'],
+      ['duplicate', 'failed'],
+    ]);
+  });
+
+  it('reads the encrypted content, pretty-prints JSON and keeps non-JSON as text', () => {
+    expect(encrypted(richInspection())?.certificateId).toBe('hookscope-2026-12-01-ab12cd34');
+    expect(encrypted({ ...richInspection(), item: 'not json' })).toBeNull();
+    expect(pretty('{"a":1}')).toBe('{\n  "a": 1\n}');
+    expect(pretty('not json')).toBe('not json');
+    const raw = rawRequest(richInspection().request!);
+    expect(raw.split('\n')[0]).toBe('POST /notifications HTTP/1.1');
+    expect(raw).toContain('content-type: application/json');
+    expect(raw).toContain('\n\n{"value":[');
+  });
+});
+
+describe('inspector in the app', () => {
+  it('opens on a click, shows ciphertext beside plaintext and the answer, and closes on Escape', async () => {
+    const inspection = richInspection();
+    const backend = new MemoryBackend({ notifications: [inspection.notification] });
+    backend.inspections.set(inspection.notification.id, inspection);
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(inspection.notification.id)).not.toBeNull());
+    await fireEvent.click(row(inspection.notification.id)!);
+    await waitFor(() => expect(inspector()).not.toBeNull());
+    expect(row(inspection.notification.id)!.getAttribute('aria-pressed')).toBe('true');
+    const state = (id: string) => inspector()!.querySelector<HTMLElement>(`[data-check="${id}"]`)?.dataset.state;
+    expect(state('tokens')).toBe('passed');
+    expect(state('decryption')).toBe('passed');
+    expect(inspector()!.querySelector('[data-testid="ciphertext"]')?.textContent).toBe('q8Jm2Vt0Fzp6R6qSpVw0sQ==');
+    expect(inspector()!.querySelector('[data-testid="plaintext"]')?.textContent).toContain('"content": "Hello World"');
+    expect(inspector()!.querySelector('[data-testid="raw-request"]')?.textContent).toContain('POST /notifications HTTP/1.1');
+    expect(inspector()!.querySelector('[data-testid="answer"]')?.textContent).toContain('202');
+    expect(inspector()!.querySelector('[data-testid="answer"]')?.textContent).toContain('2.25 ms');
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    await waitFor(() => expect(inspector()).toBeNull());
+  });
+
+  it('opens from the keyboard, and shows a hostile payload as text', async () => {
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    const n = note(8, { resource: evil });
+    const backend = new MemoryBackend({ notifications: [n] });
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(n.id)).not.toBeNull());
+    await fireEvent.keyDown(row(n.id)!, { key: 'Enter' });
+    await waitFor(() => expect(inspector()).not.toBeNull());
+    expect(inspector()!.querySelector('img')).toBeNull();
+    expect(inspector()!.textContent).toContain(evil);
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+    expect(inspector()!.querySelector('[data-testid="rich"]')).toBeNull();
+  });
+
+  it('says why when a notification cannot be loaded', async () => {
+    const n = note(9);
+    const backend = new MemoryBackend({ notifications: [n] });
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(n.id)).not.toBeNull());
+    backend.stored = [];
+    await fireEvent.click(row(n.id)!);
+    await waitFor(() => expect(document.querySelector('[role="alert"]')?.textContent).toContain('is not stored here'));
+    expect(inspector()).toBeNull();
+  });
+});
