@@ -268,7 +268,7 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
         .for_element(Locator::Css("section.sandbox"))
         .await
         .expect("the simulated Graph subscribed the app's receiver");
-    for send in ["change", "forged"] {
+    for send in ["change", "forged", "rich", "richForged"] {
         client
             .find(Locator::Css(&format!("button[data-send='{send}']")))
             .await
@@ -277,7 +277,8 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
             .await
             .unwrap();
         // One send at a time: the buttons are disabled while a send is in flight.
-        wait_for("the send to finish", Duration::from_secs(15), async || {
+        let what = format!("the {send} send to finish");
+        wait_for(&what, Duration::from_secs(15), async || {
             let result = client
                 .find(Locator::Css("[data-testid='sandbox-result']"))
                 .await
@@ -290,16 +291,27 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
                 .await
                 .ok()?
                 .is_none();
-            (enabled && result.text().await.ok()?.starts_with("Sent")).then_some(())
+            let text = result.text().await.ok()?;
+            assert!(!text.contains("rror") && !text.contains("annot"), "{send}: {text}");
+            (enabled && text.starts_with("Sent")).then_some(())
         })
         .await;
     }
     let rows = wait_for(
         "the simulated deliveries in the live list",
         Duration::from_secs(15),
-        async || row_texts(&client).await.filter(|rows| rows.len() >= 2),
+        async || row_texts(&client).await.filter(|rows| rows.len() >= 4),
     )
     .await;
+    assert!(
+        rows[0].contains("rejected") && rows[0].contains("tokens invalid"),
+        "the forged token, newest: {rows:?}"
+    );
+    assert!(
+        rows[1].contains("accepted") && rows[1].contains("decrypted"),
+        "the encrypted chat message, decrypted: {rows:?}"
+    );
+    let rows = rows[2..].to_vec();
     tokio::time::sleep(Duration::from_millis(500)).await;
     if let Ok(png) = client.screenshot().await {
         let _ = std::fs::write(
@@ -319,6 +331,53 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
         rows[1].contains("Users/"),
         "a realistic Outlook resource: {rows:?}"
     );
+
+    // The decrypted chat message opens in the inspector: ciphertext beside plaintext, checks passed.
+    let feed_rows = client
+        .find_all(Locator::Css("#feed .notification-row"))
+        .await
+        .unwrap();
+    feed_rows[1].click().await.unwrap();
+    let plaintext = wait_for("the inspector", Duration::from_secs(10), async || {
+        let text = client
+            .find(Locator::Css("#inspector [data-testid='plaintext']"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("Simulated message").then_some(text)
+    })
+    .await;
+    assert!(
+        plaintext.contains("\"contentType\": \"text\""),
+        "{plaintext}"
+    );
+    let ciphertext = client
+        .find(Locator::Css("#inspector [data-testid='ciphertext']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ciphertext.len() > 40, "the base64 ciphertext: {ciphertext}");
+    for check in ["verdict", "tokens", "decryption"] {
+        let state = client
+            .find(Locator::Css(&format!("#inspector [data-check='{check}']")))
+            .await
+            .unwrap()
+            .attr("data-state")
+            .await
+            .unwrap();
+        assert_eq!(state.as_deref(), Some("passed"), "{check}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-inspector.png"),
+            png,
+        );
+    }
     client.close().await.unwrap();
     drop(driver);
 }
@@ -389,11 +448,11 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
         }
         Some(out)
     };
-    // The sandbox's own subscription is there, kept with a countdown.
+    // The sandbox's own subscriptions (a mailbox and rich chat messages) are there, with countdowns.
     wait_for(
-        "the sandbox subscription",
+        "the sandbox subscriptions",
         Duration::from_secs(10),
-        async || table_rows().await.filter(|rows| rows.len() == 1),
+        async || table_rows().await.filter(|rows| rows.len() == 2),
     )
     .await;
 
@@ -435,7 +494,7 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
     let rows = wait_for(
         "the new subscription in the table",
         Duration::from_secs(20),
-        async || table_rows().await.filter(|rows| rows.len() == 2),
+        async || table_rows().await.filter(|rows| rows.len() == 3),
     )
     .await;
     let (new_id, new_status, new_text) = rows

@@ -1,6 +1,7 @@
 //! "Try without a tenant": one click starts the Graph simulator in-process, signs in to it, creates a
 //! subscription pointing at this receiver through the same Graph client a real tenant uses (so the
-//! handshake and every rule run for real), and lets the user make it send.
+//! handshake and every rule run for real), plus a rich one whose chat messages arrive encrypted for a
+//! certificate of Hookscope's keychain, and lets the user make either send.
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,8 @@ use crate::Engine;
 
 /// The mailbox folder the sandbox subscribes to: the most common first subscription.
 const RESOURCE: &str = "/me/mailFolders('inbox')/messages";
+/// Where rich notifications are shown: Teams chat messages carry the whole message, encrypted.
+const RICH_RESOURCE: &str = "/chats/getAllMessages";
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -24,6 +27,9 @@ pub struct SandboxStatus {
     pub subscription_id: String,
     pub resource: String,
     pub expiration_date_time: String,
+    /// The rich subscription: chat messages with encrypted resource data and validation tokens.
+    pub rich_subscription_id: String,
+    pub rich_resource: String,
 }
 
 /// What the user asks the simulated Graph to send.
@@ -38,6 +44,10 @@ pub enum SandboxSend {
     Lifecycle,
     /// A notification with a wrong clientState: what a forger would send.
     Forged,
+    /// A chat message with its content encrypted, and the batch's validation tokens.
+    Rich,
+    /// A rich delivery whose validation token's signature does not verify.
+    RichForged,
 }
 
 pub struct Sandbox {
@@ -81,6 +91,24 @@ impl Sandbox {
             })
             .await?;
         engine.put_subscription(subscription.clone()).await?;
+        let (certificate, _) = engine.keychain().active_or_generate().await?;
+        let mut rich = client
+            .create_subscription(&NewSubscription {
+                change_type: "created,updated".into(),
+                notification_url: urls.notification_url.clone(),
+                lifecycle_notification_url: Some(urls.lifecycle_url.clone()),
+                resource: RICH_RESOURCE.into(),
+                expiration_date_time: crate::clock::rfc3339_millis(
+                    crate::clock::now_micros() + 3_600_000_000,
+                ),
+                client_state: client_state(),
+                include_resource_data: true,
+                encryption_certificate: Some(certificate.certificate_base64()),
+                encryption_certificate_id: Some(certificate.certificate_id().to_owned()),
+            })
+            .await?;
+        rich.include_resource_data = true;
+        engine.put_subscription(rich.clone()).await?;
         Ok(Sandbox {
             graph: std::sync::Arc::new(client),
             status: SandboxStatus {
@@ -88,6 +116,8 @@ impl Sandbox {
                 subscription_id: subscription.id,
                 resource: subscription.resource,
                 expiration_date_time: subscription.expiration_date_time,
+                rich_subscription_id: rich.id,
+                rich_resource: rich.resource,
             },
             simulator,
         })
@@ -114,6 +144,14 @@ impl Sandbox {
                 spec.lifecycle = Some(LifecycleEvent::ReauthorizationRequired)
             }
             SandboxSend::Forged => spec.tamper = Some(Tamper::ClientState),
+            SandboxSend::Rich | SandboxSend::RichForged => {
+                spec.subscription_id = Some(self.status.rich_subscription_id.clone());
+                spec.rich = true;
+                spec.resource = None;
+                if what == SandboxSend::RichForged {
+                    spec.tamper = Some(Tamper::Signature);
+                }
+            }
         }
         self.simulator.trigger(spec).await.map_err(|e| e.0)
     }

@@ -212,3 +212,31 @@ impl rcgen::PublicKeyData for SmallKey {
         &rcgen::PKCS_RSA_SHA256
     }
 }
+
+#[test]
+fn the_simulators_encryption_round_trips_through_microsofts_certificate() {
+    // Graph's side (what the simulator sends) with the vector's own 4096-bit certificate, opened with
+    // the vector's private key: the same plaintext comes back, and the wrapped key is 512 bytes.
+    let vector = vector();
+    let key = vector_key(&vector);
+    let content: EncryptedContent =
+        serde_json::from_value(vector["encryptedContent"].clone()).unwrap();
+    let plaintext = rich::decrypt(&content, key.private_key()).unwrap();
+    let again = rich::encrypt(
+        &plaintext,
+        &key.public_certificate(),
+        "custom-id-for-testing",
+    )
+    .unwrap();
+    assert_eq!(
+        again.encryption_certificate_thumbprint,
+        content.encryption_certificate_thumbprint
+    );
+    assert_eq!(STANDARD.decode(&again.data_key).unwrap().len(), 512);
+    assert_ne!(again.data, content.data, "a fresh key and IV each time");
+    let opened = rich::decrypt(&again, key.private_key()).unwrap();
+    assert_eq!(
+        format!("{:x}", Sha256::digest(&opened)),
+        vector["expected"]["plaintextSha256"].as_str().unwrap()
+    );
+}

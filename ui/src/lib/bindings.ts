@@ -291,9 +291,13 @@ missed: number, };
 
 export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "keeper", event: KeeperEvent, } | { "type": "storeFailed", message: string, };
 
-export type SandboxStatus = { graphUrl: string, subscriptionId: string, resource: string, expirationDateTime: string, };
+export type SandboxStatus = { graphUrl: string, subscriptionId: string, resource: string, expirationDateTime: string, 
+/**
+ * The rich subscription: chat messages with encrypted resource data and validation tokens.
+ */
+richSubscriptionId: string, richResource: string, };
 
-export type SandboxSend = "change" | "duplicate" | "lifecycle" | "forged";
+export type SandboxSend = "change" | "duplicate" | "lifecycle" | "forged" | "rich" | "richForged";
 
 export type Outcome = "delivered" | "failed" | "timedOut" | "unreachable" | "delayed" | "dropped" | "held" | "validated" | "validationFailed";
 

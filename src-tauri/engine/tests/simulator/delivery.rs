@@ -424,3 +424,61 @@ async fn a_hookscope_receiver_stores_what_the_simulator_sends() {
     listening.stop().await;
     engine.close().await;
 }
+
+#[tokio::test]
+async fn events_contacts_and_users_have_their_own_shapes() {
+    let sim = Sim::start().await;
+    let receiver = TestReceiver::start().await;
+    for (resource, change) in [
+        ("/users/adele/events", "created"),
+        ("/users/adele/contacts", "updated"),
+        ("/users", "updated"),
+    ] {
+        let (status, body, _) = sim.create(&subscription(resource, change, &receiver)).await;
+        assert_eq!(status, 201, "{resource}: {body}");
+    }
+    for kind in ["event", "contact", "user"] {
+        let report = sim.running.trigger(spec(kind)).await.unwrap();
+        assert_eq!(report.deliveries[0].status, Some(202), "{kind}");
+    }
+    let items: Vec<Value> = receiver
+        .wait_for_deliveries(3)
+        .await
+        .iter()
+        .map(|seen| seen.json()["value"][0].clone())
+        .collect();
+    for (item, collection, odata) in [
+        (&items[0], "/Events/", "#Microsoft.Graph.Event"),
+        (&items[1], "/Contacts/", "#Microsoft.Graph.Contact"),
+    ] {
+        let resource = item["resource"].as_str().unwrap();
+        assert!(
+            resource.starts_with("Users/adele") && resource.contains(collection),
+            "{item}"
+        );
+        assert!(item["resourceData"]["@odata.etag"]
+            .as_str()
+            .unwrap()
+            .starts_with("W/\""));
+        assert!(
+            item["resourceData"]["@odata.type"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case(odata),
+            "{item}"
+        );
+    }
+    let user = &items[2];
+    assert!(
+        user["resource"].as_str().unwrap().starts_with("Users/"),
+        "{user}"
+    );
+    assert!(
+        user["resourceData"]["@odata.type"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case("#Microsoft.Graph.User"),
+        "{user}"
+    );
+    assert!(user["resourceData"]["organizationId"].is_string(), "{user}");
+}

@@ -15,8 +15,12 @@ async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict
         .await
         .expect("sandbox starts");
     let stored = engine.subscriptions().await.unwrap();
+    assert_eq!(stored.len(), 2, "a plain and a rich subscription");
+    let stored: Vec<_> = stored
+        .into_iter()
+        .filter(|s| s.id == sandbox.status().subscription_id)
+        .collect();
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].id, sandbox.status().subscription_id);
     assert!(
         stored[0]
             .client_state
@@ -28,6 +32,25 @@ async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict
         hookscope_engine::simulator::announced(dir.path()).is_some(),
         "`hookscope trigger` can find it"
     );
+
+    // Rich sends go to the rich subscription: decrypted with the keychain's certificate, or, with a
+    // forged token, refused whole.
+    for what in [SandboxSend::Rich, SandboxSend::RichForged] {
+        sandbox.send(what).await.unwrap();
+    }
+    let rich = engine
+        .notifications(&NotificationQuery {
+            subscription_id: Some(sandbox.status().rich_subscription_id.clone()),
+            ..NotificationQuery::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(rich.len(), 2);
+    assert_eq!(rich[0].verdict, Verdict::Rejected);
+    assert_eq!(rich[0].tokens_valid, Some(false));
+    assert_eq!(rich[1].verdict, Verdict::Accepted, "{:?}", rich[1].reason);
+    assert!(rich[1].decrypted.is_some());
 
     // The lifecycle event goes last: after it Graph holds changes until the subscription is reauthorized.
     for what in [
@@ -43,7 +66,10 @@ async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict
         );
     }
     let notes = engine
-        .notifications(&NotificationQuery::default())
+        .notifications(&NotificationQuery {
+            subscription_id: Some(sandbox.status().subscription_id.clone()),
+            ..NotificationQuery::default()
+        })
         .await
         .unwrap()
         .items;

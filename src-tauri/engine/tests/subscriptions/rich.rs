@@ -325,3 +325,71 @@ async fn private_keys_stay_out_of_the_database_and_out_of_reach_of_others() {
         }
     }
 }
+
+#[tokio::test]
+async fn microsofts_pfx_imports_under_its_id_and_opens_its_own_vector() {
+    use base64::Engine as _;
+    use hookscope_engine::rich::{self, EncryptedContent};
+    use hookscope_engine::{Engine, EngineConfig};
+    use sha2::Digest;
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/msgraph_dotnet_rich_vector.json"
+    );
+    let vector: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let pfx = base64::engine::general_purpose::STANDARD
+        .decode(vector["pkcs12Base64"].as_str().unwrap())
+        .unwrap();
+    let content: EncryptedContent =
+        serde_json::from_value(vector["encryptedContent"].clone()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
+    let keychain = engine.keychain();
+
+    let wrong = keychain
+        .import(Some("custom-id-for-testing"), &pfx, Some("not-rich"))
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("check the password"), "{wrong}");
+    let (info, _) = keychain
+        .import(Some("custom-id-for-testing"), &pfx, Some("rich"))
+        .await
+        .unwrap();
+    assert_eq!(info.thumbprint, content.encryption_certificate_thumbprint);
+    assert_eq!(
+        (info.bits, info.origin.as_str(), info.active),
+        (4096, "imported", true)
+    );
+    let again = keychain
+        .import(Some("custom-id-for-testing"), &pfx, Some("rich"))
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("already held"), "{again}");
+    let bad = keychain
+        .key_for(
+            "custom-id-for-testing",
+            "00112233445566778899AABBCCDDEEFF00112233",
+        )
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("thumbprint"), "{bad}");
+    engine.close().await;
+
+    // Another process on the same data directory finds the key where the first one kept it.
+    let other = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
+    let key = other
+        .keychain()
+        .key_for(
+            &content.encryption_certificate_id,
+            &content.encryption_certificate_thumbprint,
+        )
+        .await
+        .unwrap();
+    let plaintext = rich::decrypt(&content, key.private_key()).unwrap();
+    assert_eq!(
+        format!("{:x}", sha2::Sha256::digest(&plaintext)),
+        vector["expected"]["plaintextSha256"].as_str().unwrap()
+    );
+    other.close().await;
+}

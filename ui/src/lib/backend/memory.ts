@@ -253,6 +253,8 @@ export class MemoryBackend implements Backend {
         subscriptionId: '3b9d2f6e-8a41-4c7e-9f0d-5e2a1b4c6d80',
         resource: "/me/mailFolders('inbox')/messages",
         expirationDateTime: new Date(now + 3_600_000).toISOString(),
+        richSubscriptionId: '7c1e4a2b-5d6f-4e80-9a1b-2c3d4e5f6a70',
+        richResource: '/chats/getAllMessages',
       };
       if (!this.graph.connected) {
         this.graph = { connected: true, graphUrl, tenantId: '5e1c7d2a-0b7f-4c61-9a3e-2f8d6b4a1c90', clientId: '3f2a9b1c-6d4e-4f80-a2b7-9c1e5d3f7a64', simulated: true, message: null };
@@ -280,8 +282,15 @@ export class MemoryBackend implements Backend {
 
   async sandboxSend(what: SandboxSend): Promise<TriggerReport> {
     if (!this.sandbox) throw new Error('Start "Try without a tenant" first.');
-    const subscriptionId = this.sandbox.subscriptionId;
+    const rich = what === 'rich' || what === 'richForged';
+    const subscriptionId = rich ? this.sandbox.richSubscriptionId : this.sandbox.subscriptionId;
     const base: Partial<Notification> = { subscriptionId, resource: `Users/8b7c/Messages/AAMkAG${fakeId().slice(-8)}` };
+    const chat: Partial<Notification> = {
+      subscriptionId,
+      resource: `chats('19:demo@thread.v2')/messages('${Date.now()}')`,
+      tokensValid: true,
+      decrypted: { '@odata.context': "https://graph.microsoft.com/$metadata#chats('19:demo@thread.v2')/messages/$entity", body: { contentType: 'text', content: 'Hello World' } },
+    };
     const sent: Partial<Notification>[] =
       what === 'lifecycle'
         ? [{ subscriptionId, changeType: null, lifecycleEvent: 'reauthorizationRequired', resource: null }]
@@ -289,7 +298,11 @@ export class MemoryBackend implements Backend {
           ? [{ ...base, verdict: 'rejected', reason: 'The clientState does not match the subscription\u2019s: the item may be forged.' }]
           : what === 'duplicate'
             ? [base, { ...base, duplicate: true }]
-            : [base];
+            : what === 'rich'
+              ? [chat]
+              : what === 'richForged'
+                ? [{ ...chat, decrypted: null, tokensValid: false, verdict: 'rejected', reason: 'Validation token 1 of 1: its signature does not verify. Nothing in this batch is trusted or decrypted.' }]
+                : [base];
     const deliveries = sent.map((fields, i) => ({
       id: i + 1,
       at: new Date().toISOString(),
