@@ -292,7 +292,10 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
                 .ok()?
                 .is_none();
             let text = result.text().await.ok()?;
-            assert!(!text.contains("rror") && !text.contains("annot"), "{send}: {text}");
+            assert!(
+                !text.contains("rror") && !text.contains("annot"),
+                "{send}: {text}"
+            );
             (enabled && text.starts_with("Sent")).then_some(())
         })
         .await;
@@ -530,6 +533,33 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
         },
     )
     .await;
+
+    // The Health panel runs the doctor against the simulated Graph: signed in, reachable, each
+    // subscription held at Graph.
+    click("#tab-health").await;
+    let health = async |name: &str| -> Option<String> {
+        client
+            .find(Locator::Css(&format!("#health [data-check='{name}']")))
+            .await
+            .ok()?
+            .attr("data-health")
+            .await
+            .ok()?
+    };
+    wait_for("the doctor's checks", Duration::from_secs(20), async || {
+        health("graph").await.filter(|h| h == "ok")
+    })
+    .await;
+    for name in ["credentials", "token", "receiver"] {
+        assert_eq!(health(name).await.as_deref(), Some("ok"), "{name}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-health.png"),
+            png,
+        );
+    }
     client.close().await.unwrap();
     drop(driver);
     let engine = Engine::open_reader(EngineConfig::new(data.path()))

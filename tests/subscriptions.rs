@@ -327,3 +327,79 @@ fn rich_notifications_from_subscribe_to_decrypted_with_certificates_in_the_keyri
     assert_eq!(listed.iter().filter(|c| c["active"] == true).count(), 1);
     listener.stop();
 }
+
+#[test]
+fn every_subscribe_option_reaches_graph_and_lists_come_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let _simulator = Simulator::spawn(dir.path());
+    let mut listener = Listener::spawn(dir.path(), &[]);
+    let subscribe = |args: &[&str]| -> Value {
+        let mut all = vec!["subscribe", "--json"];
+        all.extend_from_slice(args);
+        let (code, out, err) = hookscope(dir.path(), &all);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        json_lines(&out).remove(0)
+    };
+    let plain = subscribe(&[
+        "--resource",
+        "users/bo@contoso.com/events",
+        "--change-type",
+        "created,updated",
+        "--expires-in",
+        "2h",
+        "--no-lifecycle",
+        "--no-auto-renew",
+    ]);
+    assert_eq!(plain["changeType"], "created,updated");
+    assert!(plain["lifecycleNotificationUrl"].is_null(), "{plain}");
+    assert_eq!(plain["autoRenew"], false);
+    let left =
+        hookscope_engine::clock::parse_rfc3339(plain["expirationDateTime"].as_str().unwrap())
+            .unwrap()
+            - hookscope_engine::clock::now_micros();
+    assert!(
+        (7_000_000_000..=7_200_000_000).contains(&left),
+        "about 2 h: {left} µs"
+    );
+
+    // Teams wants a lifecycle URL past an hour: said before Graph is asked.
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            "/teams/getAllMessages",
+            "--change-type",
+            "created",
+            "--no-lifecycle",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(one_line(&err).contains("lifecycle URL"), "{err}");
+
+    // --notification-url points Graph elsewhere (here: the same receiver under another spelling).
+    let elsewhere = listener.first["notificationUrl"]
+        .as_str()
+        .unwrap()
+        .replace("127.0.0.1", "localhost");
+    let aimed = subscribe(&[
+        "--resource",
+        MAILBOX,
+        "--change-type",
+        "created",
+        "--notification-url",
+        &elsewhere,
+    ]);
+    assert_eq!(aimed["notificationUrl"], elsewhere.as_str());
+    assert_eq!(aimed["autoRenew"], true);
+    assert!(aimed["lifecycleNotificationUrl"].is_string());
+
+    let (_, out, _) = hookscope(dir.path(), &["subscriptions", "--json"]);
+    let ids: Vec<Value> = json_lines(&out).iter().map(|s| s["id"].clone()).collect();
+    assert_eq!(
+        ids,
+        vec![aimed["id"].clone(), plain["id"].clone()],
+        "newest first"
+    );
+    listener.stop();
+}

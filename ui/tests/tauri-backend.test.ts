@@ -44,6 +44,16 @@ describe('Tauri backend', () => {
     ]);
   });
 
+  it('calls doctor without arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return [{ name: 'receiver', health: 'ok', detail: 'd', fix: null }];
+    });
+    expect((await createTauriBackend().doctor())[0].health).toBe('ok');
+    expect(calls).toEqual([['doctor', {}]]);
+  });
+
   it('calls inspect_notification with the id', async () => {
     const calls: Array<[string, unknown]> = [];
     mockIPC((cmd, args) => {

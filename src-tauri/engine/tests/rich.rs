@@ -48,6 +48,11 @@ fn microsofts_known_answer_vector_decrypts() {
         format!("{:x}", Sha256::digest(&plaintext)),
         vector["expected"]["plaintextSha256"].as_str().unwrap()
     );
+    assert_eq!(
+        rich::decrypt_with(&content, &key).expect("the receiver's AWS-LC path decrypts"),
+        plaintext,
+        "the receiver's path and the pure-Rust reference agree"
+    );
     let message: Value = serde_json::from_slice(&plaintext).unwrap();
     assert_eq!(message["etag"], "1625126194597");
     assert_eq!(message["body"]["content"], "Hello World");
@@ -67,6 +72,10 @@ fn the_vector_tampered_is_refused_before_decryption() {
     flipped.data = STANDARD.encode(data);
     assert_eq!(
         rich::decrypt(&flipped, key.private_key()),
+        Err(RichError::SignatureMismatch)
+    );
+    assert_eq!(
+        rich::decrypt_with(&flipped, &key),
         Err(RichError::SignatureMismatch)
     );
 

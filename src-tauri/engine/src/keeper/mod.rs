@@ -5,9 +5,10 @@
 
 mod actions;
 mod backoff;
+mod lease;
 mod schedule;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ use crate::Engine;
 
 use actions::{describe, Actions};
 use backoff::{Backoff, Failure};
+use lease::Lease;
 pub use schedule::{lifetime_again, renew_at};
 
 /// Never sleep longer than this: subscriptions created by another process (`hookscope subscribe`
@@ -49,6 +51,9 @@ pub fn start(engine: Engine, graph: Arc<GraphClient>, urls: ReceiverUrls) -> Kee
         graph,
         backoff: Backoff::default(),
         answered: HashMap::new(),
+        lease: None,
+        cursor: None,
+        reacted: HashSet::new(),
     };
     let task = tokio::spawn(state.run(events, urls_rx, stop_rx));
     Keeper {
@@ -79,6 +84,12 @@ struct State {
     backoff: Backoff,
     /// When each subscription's `reauthorizationRequired` was last answered.
     answered: HashMap<String, Instant>,
+    /// Held while this keeper is the one acting for the data directory.
+    lease: Option<Lease>,
+    /// The newest stored notification already looked at for lifecycle events from other processes.
+    cursor: Option<String>,
+    /// Lifecycle notifications already answered, so one seen both on the bus and by the poll counts once.
+    reacted: HashSet<String>,
 }
 
 impl State {
@@ -90,19 +101,66 @@ impl State {
     ) {
         loop {
             let current = urls.borrow_and_update().clone();
-            let wake = self.sweep(&current).await;
+            let wake = if self.holds_lease().await {
+                self.react_to_others(&current).await;
+                self.sweep(&current).await
+            } else {
+                LONGEST_SLEEP
+            };
             tokio::select! {
                 _ = &mut stop => return,
                 _ = tokio::time::sleep(wake) => {}
                 changed = urls.changed() => if changed.is_err() { return },
                 event = events.recv() => match event {
-                    Ok(Event::NotificationsStored { notifications }) => {
+                    Ok(Event::NotificationsStored { notifications }) if self.lease.is_some() => {
                         self.react(&notifications, &current).await;
                     }
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
             }
+        }
+    }
+
+    /// Takes the data directory's lease when it is free; a keeper without it only waits.
+    async fn holds_lease(&mut self) -> bool {
+        if self.lease.is_some() {
+            return true;
+        }
+        self.lease = Lease::try_acquire(&self.engine.config().data_dir);
+        if self.lease.is_some() {
+            // Lifecycle events from before this keeper took over were the previous keeper's to answer.
+            self.cursor = self
+                .engine
+                .store()
+                .newest_notification_id()
+                .await
+                .ok()
+                .flatten();
+            tracing::info!("this keeper now keeps the data directory's subscriptions");
+        }
+        self.lease.is_some()
+    }
+
+    /// Lifecycle events another process's receiver stored (say, `listen` beside the app): the keeper
+    /// holding the lease answers them too. Each poll reads only what was stored since the last one.
+    async fn react_to_others(&mut self, urls: &ReceiverUrls) {
+        let store = self.engine.store();
+        let Ok(Some(newest)) = store.newest_notification_id().await else {
+            return;
+        };
+        if self.cursor.as_deref() == Some(newest.as_str()) {
+            return;
+        }
+        let Ok(found) = store
+            .lifecycle_notifications_between(self.cursor.as_deref(), &newest)
+            .await
+        else {
+            return;
+        };
+        self.cursor = Some(newest);
+        if !found.is_empty() {
+            self.react(&found, urls).await;
         }
     }
 
@@ -271,6 +329,13 @@ impl State {
             let (Some(event), Some(id)) = (&note.lifecycle_event, &note.subscription_id) else {
                 continue;
             };
+            // Seen on the bus and again by the store poll: answered once.
+            if self.reacted.len() > 10_000 {
+                self.reacted.clear(); // only the last few seconds' worth matters
+            }
+            if !self.reacted.insert(note.id.clone()) {
+                continue;
+            }
             if note.verdict != Verdict::Accepted {
                 continue;
             }

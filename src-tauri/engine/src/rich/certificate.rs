@@ -20,6 +20,8 @@ pub struct EncryptionKey {
     certificate_id: String,
     certificate_der: Vec<u8>,
     private_key: RsaPrivateKey,
+    /// The same key loaded into AWS-LC, for the receiver's fast path.
+    unwrapper: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
 }
 
 impl std::fmt::Debug for EncryptionKey {
@@ -58,11 +60,11 @@ impl EncryptionKey {
         let certificate = params
             .self_signed(&key_pair)
             .map_err(|e| RichError::KeyGeneration(e.to_string()))?;
-        Ok(EncryptionKey {
-            certificate_id: certificate_id.into(),
-            certificate_der: certificate.der().to_vec(),
+        EncryptionKey::assemble(
+            certificate_id.into(),
+            certificate.der().to_vec(),
             private_key,
-        })
+        )
     }
 
     /// Opens a PFX / PKCS#12 file: its first private key and that key's certificate.
@@ -136,10 +138,18 @@ impl EncryptionKey {
                 "the certificate does not belong to the private key".into(),
             ));
         }
+        let pkcs8 = private_key
+            .to_pkcs8_der()
+            .map_err(|e| RichError::KeyGeneration(e.to_string()))?;
+        let unwrapper = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8.as_bytes())
+            .ok()
+            .and_then(|key| aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(key).ok())
+            .ok_or(RichError::NotRsa)?;
         Ok(EncryptionKey {
             certificate_id,
             certificate_der,
             private_key,
+            unwrapper,
         })
     }
 
@@ -163,6 +173,16 @@ impl EncryptionKey {
 
     pub fn private_key(&self) -> &RsaPrivateKey {
         &self.private_key
+    }
+
+    /// Unwraps a data key with RSA-OAEP (SHA-1, MGF1-SHA-1, no label) through AWS-LC.
+    pub fn unwrap_key(&self, wrapped: &[u8]) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; self.unwrapper.min_output_size()];
+        let key = self
+            .unwrapper
+            .decrypt(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1, wrapped, &mut out, None)
+            .ok()?;
+        Some(key.to_vec())
     }
 
     pub fn public_certificate(&self) -> PublicCertificate {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use ts_rs::TS;
 
-use super::certificate::PublicCertificate;
+use super::certificate::{EncryptionKey, PublicCertificate};
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
@@ -91,18 +91,31 @@ fn decode(field: &'static str, text: &str) -> Result<Vec<u8>, RichError> {
         .map_err(|_| RichError::BadBase64 { field })
 }
 
-/// The receiver's side: unwrap the key, check the HMAC over the raw ciphertext (constant time), and only
-/// then decrypt.
+/// The receiver's side with the pure-Rust `rsa` crate: the reference implementation the fast path is
+/// tested against.
 pub fn decrypt(
     content: &EncryptedContent,
     private_key: &RsaPrivateKey,
 ) -> Result<Vec<u8>, RichError> {
+    open(content, |wrapped| {
+        private_key.decrypt(Oaep::new::<sha1::Sha1>(), wrapped).ok()
+    })
+}
+
+/// The receiver's side as the receiver runs it: the same steps, the key unwrapped through AWS-LC.
+pub fn decrypt_with(content: &EncryptedContent, key: &EncryptionKey) -> Result<Vec<u8>, RichError> {
+    open(content, |wrapped| key.unwrap_key(wrapped))
+}
+
+/// Unwrap the key, check the HMAC over the raw ciphertext (constant time), and only then decrypt.
+fn open(
+    content: &EncryptedContent,
+    unwrap: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+) -> Result<Vec<u8>, RichError> {
     let wrapped = decode("dataKey", &content.data_key)?;
     let ciphertext = decode("data", &content.data)?;
     let signature = decode("dataSignature", &content.data_signature)?;
-    let key = private_key
-        .decrypt(Oaep::new::<sha1::Sha1>(), &wrapped)
-        .map_err(|_| RichError::KeyUnwrap)?;
+    let key = unwrap(&wrapped).ok_or(RichError::KeyUnwrap)?;
     if key.len() != 32 {
         return Err(RichError::WrongKeyLength(key.len()));
     }

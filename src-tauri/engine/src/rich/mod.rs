@@ -8,6 +8,6 @@ pub mod keychain;
 pub mod tokens;
 
 pub use certificate::{EncryptionKey, PublicCertificate};
-pub use content::{decrypt, encrypt, EncryptedContent, RichError};
+pub use content::{decrypt, decrypt_with, encrypt, EncryptedContent, RichError};
 pub use keychain::{CertificateInfo, KeyLookup, Keychain};
 pub use tokens::{Expectations, TokenChecker, CHANGE_TRACKING_APP_ID};

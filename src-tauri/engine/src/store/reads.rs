@@ -248,6 +248,35 @@ impl Store {
         Ok(row.map(|c| RequestRow::from(c).to_record()))
     }
 
+    /// The newest stored notification's id, where a reader that wants only what comes next starts.
+    pub async fn newest_notification_id(&self) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT max(id) FROM notifications")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Lifecycle notifications stored after `after` up to `until` (by any process), oldest first; the
+    /// range is what arrived between two polls, so it stays small however large the table grows.
+    pub async fn lifecycle_notifications_between(
+        &self,
+        after: Option<&str>,
+        until: &str,
+    ) -> anyhow::Result<Vec<Notification>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM notifications WHERE id > ? AND id <= ? AND lifecycle_event IS NOT NULL \
+             ORDER BY id LIMIT 1000",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.extend(self.notification(&id).await?);
+        }
+        Ok(found)
+    }
+
     /// One notification by Hookscope's id.
     pub async fn notification(&self, id: &str) -> anyhow::Result<Option<Notification>> {
         let row: Option<NotificationColumns> = sqlx::query_as(

@@ -263,3 +263,113 @@ async fn a_public_url_change_while_running_is_followed_at_once() {
     );
     keeper.stop().await;
 }
+
+#[tokio::test]
+async fn one_keeper_acts_per_data_directory_and_another_takes_over_when_it_stops() {
+    use hookscope_engine::{Engine, EngineConfig, ReceiverOptions};
+
+    let world = World::start().await;
+    let created = world
+        .subscribe("users/bo@contoso.com/events", "created", "1h", false)
+        .await;
+    let first = world.keeper();
+    // A second process on the same data directory (the app beside `listen`), with its own receiver.
+    let other = Engine::open(EngineConfig::new(world.dir.path()))
+        .await
+        .unwrap();
+    let other_receiver = other
+        .listen(&ReceiverOptions {
+            port: 0,
+            ..ReceiverOptions::default()
+        })
+        .await
+        .unwrap();
+    let second = hookscope_engine::keeper::start(
+        other.clone(),
+        world.graph.clone(),
+        other_receiver.urls().clone(),
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let repointed = world
+        .engine
+        .keeper_events(Some(&created.id), 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == KeeperAction::Repointed)
+        .count();
+    assert_eq!(
+        repointed, 0,
+        "the standby keeper leaves the subscription alone"
+    );
+
+    // The first stops: the second takes over and points the subscription at its own receiver.
+    first.stop().await;
+    world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Repointed,
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(
+        world.local(&created.id).await.notification_url,
+        other_receiver.urls().notification_url
+    );
+
+    // A lifecycle event the first process's receiver stores is answered by the keeper of the second.
+    let local = world.local(&created.id).await;
+    let event = serde_json::json!({ "value": [{
+        "subscriptionId": created.id,
+        "lifecycleEvent": "missed",
+        "clientState": local.client_state,
+        "subscriptionExpirationDateTime": local.expiration_date_time,
+        "tenantId": local.tenant_id,
+    }]});
+    let answer = reqwest::Client::new()
+        .post(&world.listening().urls().lifecycle_url)
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    world
+        .keeper_events(&created.id, KeeperAction::Gap, 1, Duration::from_secs(10))
+        .await;
+    second.stop().await;
+    other_receiver.stop().await;
+    other.close().await;
+}
+
+#[tokio::test]
+async fn a_renewal_answered_404_recreates_the_subscription_and_records_the_gap() {
+    let world = World::start().await;
+    let created = world
+        .subscribe("users/bo@contoso.com/events", "created", "6s", false)
+        .await;
+    // Graph loses it (deleted behind Hookscope's back); the keeper finds out when it renews.
+    world.graph.delete_subscription(&created.id).await.unwrap();
+    let keeper = world.keeper();
+    let recreated = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Recreated,
+            1,
+            Duration::from_secs(15),
+        )
+        .await;
+    assert!(recreated[0].ok, "{}", recreated[0].message);
+    assert!(
+        recreated[0].message.contains("404"),
+        "{}",
+        recreated[0].message
+    );
+    let gap = world
+        .keeper_events(&created.id, KeeperAction::Gap, 1, Duration::from_secs(5))
+        .await;
+    assert!(gap[0].message.contains("fetch"), "{}", gap[0].message);
+    let successor = recreated[0].new_subscription_id.clone().unwrap();
+    assert!(world.at_graph().await.contains(&successor));
+    keeper.stop().await;
+}

@@ -221,6 +221,28 @@ async fn throttling_and_an_expired_token_are_waited_out_by_a_manual_renewal() {
         (graph_error.status, graph_error.retry_after),
         (429, Some(7))
     );
+
+    // …while the client of a command a person waits on waits Graph's Retry-After out and succeeds.
+    world.sim.running.add_fault(Fault {
+        kind: FaultKind::Throttle,
+        operation: Some(Operation::Update),
+        count: 1,
+        retry_after: Some(2),
+        permission: None,
+    });
+    let patient =
+        hookscope_engine::graph::GraphClient::new(crate::fixture::credentials(&world.sim))
+            .unwrap()
+            .with_patience(std::time::Duration::from_secs(60));
+    let started = std::time::Instant::now();
+    subscriptions::renew(&world.engine, &patient, &created.id, Lifetime::Max)
+        .await
+        .expect("renewed after waiting");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After was honoured: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

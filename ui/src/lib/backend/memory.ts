@@ -1,6 +1,7 @@
 // An in-memory backend: the screen works in a plain browser (`npm run dev`) and tests drive it directly.
 import type {
   ChangeType,
+  Check,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -318,6 +319,31 @@ export class MemoryBackend implements Backend {
     }));
     for (const fields of sent) this.emit({ notifications: [makeNotification(fields)] });
     return { notifications: sent.length, subscriptionIds: [subscriptionId], deliveries };
+  }
+
+  async doctor(): Promise<Check[]> {
+    const receiver: Check = this.status.urls
+      ? { name: 'receiver', health: 'ok', detail: `The receiver answers the handshake at ${this.status.urls.notificationUrl}.`, fix: null }
+      : { name: 'receiver', health: 'fail', detail: this.status.error ?? 'The receiver is not listening.', fix: 'Free the port or pick another one.' };
+    if (!this.graph.connected) {
+      return [
+        { name: 'credentials', health: 'fail', detail: 'No credentials were found.', fix: 'Run `hookscope login`, or `hookscope simulate` to try without a tenant.' },
+        receiver,
+      ];
+    }
+    return [
+      { name: 'credentials', health: 'ok', detail: `App ${this.graph.clientId} in tenant ${this.graph.tenantId}.`, fix: null },
+      { name: 'token', health: 'ok', detail: 'A token was issued.', fix: null },
+      { name: 'graph', health: 'ok', detail: `${this.graph.graphUrl} answers.`, fix: null },
+      receiver,
+      {
+        name: 'publicUrl',
+        health: 'warn',
+        detail: 'No public URL: only the simulator on this machine can reach the receiver.',
+        fix: 'Start a tunnel (hookscope listen --public-url https://…) before subscribing at a real tenant.',
+      },
+      ...this.kept.map<Check>((s) => ({ name: 'subscription', health: 'ok', detail: `${s.id} on ${s.resource} is active at Graph.`, fix: null })),
+    ];
   }
 
   /** Where the fake Graph is: disconnected until "Try without a tenant", like the app without credentials. */

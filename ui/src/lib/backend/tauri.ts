@@ -1,6 +1,7 @@
 // The only module allowed to import `@tauri-apps/*` (tests/imports.test.ts enforces it).
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
+  Check,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -63,5 +64,7 @@ export function createTauriBackend(): Backend {
     remoteSubscriptions: () => invoke<RemoteSubscription[]>('remote_subscriptions'),
 
     keeperHistory: (subscriptionId) => invoke<KeeperEvent[]>('keeper_history', { subscriptionId }),
+
+    doctor: () => invoke<Check[]>('doctor'),
   };
 }

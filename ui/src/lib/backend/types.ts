@@ -1,4 +1,5 @@
 import type {
+  Check,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -49,6 +50,8 @@ export interface Backend {
   deleteSubscription(id: string): Promise<void>;
   /** `remote_subscriptions`: what Graph holds for this app, with `orphan` set for those unknown here. */
   remoteSubscriptions(): Promise<RemoteSubscription[]>;
+  /** `doctor`: every link from Graph to this receiver checked, each with what to fix. */
+  doctor(): Promise<Check[]>;
   /** `keeper_history`: what the keeper did, newest first. */
   keeperHistory(subscriptionId: string | null): Promise<KeeperEvent[]>;
 }
