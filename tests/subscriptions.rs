@@ -377,11 +377,9 @@ fn every_subscribe_option_reaches_graph_and_lists_come_newest_first() {
     assert_eq!(code, 1);
     assert!(one_line(&err).contains("lifecycle URL"), "{err}");
 
-    // --notification-url points Graph elsewhere (here: the same receiver under another spelling).
-    let elsewhere = listener.first["notificationUrl"]
-        .as_str()
-        .unwrap()
-        .replace("127.0.0.1", "localhost");
+    // --notification-url points Graph at the user's own endpoint (any path of a server that answers
+    // the handshake); the keeper renews it but never moves it.
+    let elsewhere = listener.first["localUrl"].as_str().unwrap().to_owned() + "/my-app/hooks";
     let aimed = subscribe(&[
         "--resource",
         MAILBOX,
