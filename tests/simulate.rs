@@ -47,7 +47,7 @@ async fn simulate_listen_and_trigger_store_notifications() {
         .post(format!("{}/v1.0/subscriptions", simulator.graph_url))
         .bearer_auth(token["access_token"].as_str().unwrap())
         .json(&json!({
-            "changeType": "created",
+            "changeType": "created,updated",
             "notificationUrl": listener.first["notificationUrl"],
             "lifecycleNotificationUrl": listener.first["lifecycleUrl"],
             "resource": "/me/messages",
@@ -70,7 +70,7 @@ async fn simulate_listen_and_trigger_store_notifications() {
         .put_subscription(Subscription {
             id: created["id"].as_str().unwrap().to_string(),
             resource: "/me/messages".into(),
-            change_type: "created".into(),
+            change_type: "created,updated".into(),
             notification_url: created["notificationUrl"].as_str().unwrap().to_string(),
             lifecycle_notification_url: created["lifecycleNotificationUrl"]
                 .as_str()
@@ -105,6 +105,21 @@ async fn simulate_listen_and_trigger_store_notifications() {
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0]["status"], 202);
     assert_eq!(deliveries[0]["items"], 3);
+    // An update, sent twice as Graph's retries sometimes do.
+    let (code, out, err) = hookscope(
+        dir.path(),
+        &[
+            "trigger",
+            "--change-type",
+            "updated",
+            "--duplicate",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let deliveries = json_lines(&out);
+    assert_eq!(deliveries.len(), 2, "{out}");
+    assert!(deliveries.iter().all(|d| d["status"] == 202));
     let (code, _, err) = hookscope(
         dir.path(),
         &["trigger", "--lifecycle", "reauthorizationRequired"],
@@ -114,7 +129,7 @@ async fn simulate_listen_and_trigger_store_notifications() {
     let (code, out, err) = hookscope(dir.path(), &["notifications", "--json"]);
     assert_eq!(code, 0, "{err}");
     let stored = json_lines(&out);
-    assert_eq!(stored.len(), 4);
+    assert_eq!(stored.len(), 6);
     assert!(
         stored.iter().all(|n| n["verdict"] == "accepted"),
         "{stored:?}"
@@ -125,6 +140,16 @@ async fn simulate_listen_and_trigger_store_notifications() {
             .filter(|n| n["changeType"] == "created")
             .count(),
         3
+    );
+    let updates: Vec<&Value> = stored
+        .iter()
+        .filter(|n| n["changeType"] == "updated")
+        .collect();
+    assert_eq!(updates.len(), 2);
+    assert_eq!(
+        updates.iter().filter(|n| n["duplicate"] == true).count(),
+        1,
+        "the second copy is flagged, both are kept"
     );
     assert_eq!(stored[0]["lifecycleEvent"], "reauthorizationRequired");
     assert!(stored.iter().all(|n| n["subscriptionId"] == created["id"]));

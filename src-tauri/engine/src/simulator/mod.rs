@@ -351,3 +351,39 @@ pub fn withdraw(data_dir: &Path) {
         let _ = std::fs::remove_file(announcement_path(data_dir));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_time_keeps_graphs_documented_timers() {
+        let graph = SimulatorOptions::default();
+        assert!(!graph.fast_time);
+        assert_eq!(
+            graph.validation_timeout,
+            Duration::from_secs(10),
+            "§3: 10 s to answer the handshake"
+        );
+        assert_eq!(
+            graph.delivery.first_timeout,
+            Duration::from_secs(3),
+            "§4.3: 3 s to acknowledge"
+        );
+        assert_eq!(
+            graph.delivery.retry_window,
+            Duration::from_secs(4 * 3600),
+            "§4.3: retries for 4 h"
+        );
+        assert_eq!(
+            graph.delivery.window,
+            Duration::from_secs(600),
+            "§4.4: 10-minute throttling window"
+        );
+        assert_eq!(graph.outlook_max_minutes, 10_080);
+        // Fast time scales the long timers only: the deadlines a receiver must meet stay Graph's.
+        let fast = SimulatorOptions::new(true);
+        assert_eq!(fast.delivery.first_timeout, graph.delivery.first_timeout);
+        assert!(fast.delivery.retry_window < graph.delivery.retry_window);
+    }
+}
