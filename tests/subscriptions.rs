@@ -401,3 +401,50 @@ fn every_subscribe_option_reaches_graph_and_lists_come_newest_first() {
     );
     listener.stop();
 }
+
+#[test]
+fn doctor_says_what_is_broken_and_passes_once_everything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing runs: no credentials, no receiver.
+    let (code, out, err) = hookscope(dir.path(), &["doctor", "--json"]);
+    assert_eq!(code, 1);
+    assert!(one_line(&err).contains("fix them as listed"), "{err}");
+    let checks = json_lines(&out);
+    let credentials = checks.iter().find(|c| c["name"] == "credentials").unwrap();
+    assert_eq!(credentials["health"], "fail");
+    assert!(credentials["fix"]
+        .as_str()
+        .unwrap()
+        .contains("hookscope login"));
+
+    let _simulator = Simulator::spawn(dir.path());
+    let mut listener = Listener::spawn(dir.path(), &[]);
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "subscribe",
+            "--resource",
+            MAILBOX,
+            "--change-type",
+            "created",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = hookscope(dir.path(), &["doctor", "--json"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let checks = json_lines(&out);
+    for name in ["credentials", "token", "graph", "receiver", "subscription"] {
+        let check = checks
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {out}"));
+        assert_eq!(check["health"], "ok", "{check}");
+    }
+    // Text output: one line a check, with a fix line under anything not ok.
+    let (_, text, _) = hookscope(dir.path(), &["doctor"]);
+    assert!(
+        text.lines().any(|l| l.starts_with("ok    receiver")),
+        "{text}"
+    );
+    listener.stop();
+}

@@ -36,6 +36,7 @@ describe('Health panel', () => {
     });
     render(Health, { props: { backend } });
     expect((await screen.findByRole('alert')).textContent).toBe('The engine is not running.');
+    expect(screen.getByTestId('health-summary').textContent).toContain('could not run');
   });
 
   it('is a tab of the app, reached with the arrow keys from the others', async () => {

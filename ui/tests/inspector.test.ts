@@ -66,6 +66,8 @@ describe('inspector view', () => {
       ['decryption', 'failed'],
     ]);
     expect(forged[0].detail).toContain('signature does not verify');
+    const unvouched = checks(richInspection({ verdict: 'rejected', reason: 'Graph sent validationTokens: null…', tokensValid: null, decrypted: null }));
+    expect(unvouched.find((c) => c.id === 'tokens')?.state).toBe('failed');
     const plain = checks({ ...richInspection({ tokensValid: null, decrypted: null, duplicate: true }), item: '{"changeType":"created"}' });
     expect(plain.map((c) => [c.id, c.state])).toEqual([
       ['verdict', 'passed'],
@@ -109,18 +111,41 @@ describe('inspector in the app', () => {
     await waitFor(() => expect(inspector()).toBeNull());
   });
 
-  it('opens from the keyboard, and shows a hostile payload as text', async () => {
-    const evil = '<img src=x onerror="window.__pwned=1">';
-    const n = note(8, { resource: evil });
-    const backend = new MemoryBackend({ notifications: [n] });
+  it('opens from the keyboard, and shows hostile payloads as text wherever they appear', async () => {
+    // A Teams message body is HTML by nature: it must show as its source text, never as markup.
+    const evil = '<img src=x onerror="alert(1)"><a href="javascript:alert(2)">click</a>';
+    const inspection = richInspection({ resource: evil, decrypted: { body: { contentType: 'html', content: evil } } });
+    inspection.item = JSON.stringify({ ...JSON.parse(richItem), resource: evil });
+    inspection.notification = { ...inspection.notification, id: note(8).id };
+    const backend = new MemoryBackend({ notifications: [inspection.notification] });
+    backend.inspections.set(inspection.notification.id, inspection);
     render(App, { props: { backend } });
-    await waitFor(() => expect(row(n.id)).not.toBeNull());
-    await fireEvent.keyDown(row(n.id)!, { key: 'Enter' });
+    await waitFor(() => expect(row(inspection.notification.id)).not.toBeNull());
+    await fireEvent.keyDown(row(inspection.notification.id)!, { key: 'Enter' });
     await waitFor(() => expect(inspector()).not.toBeNull());
-    expect(inspector()!.querySelector('img')).toBeNull();
-    expect(inspector()!.textContent).toContain(evil);
-    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
-    expect(inspector()!.querySelector('[data-testid="rich"]')).toBeNull();
+    expect(inspector()!.querySelector('img, a[href^="javascript"]')).toBeNull();
+    const plaintext = inspector()!.querySelector('[data-testid="plaintext"]')!;
+    expect(plaintext.children).toHaveLength(0);
+    expect(plaintext.textContent).toContain('<img src=x onerror=');
+    expect(inspector()!.querySelector('[data-testid="item"]')!.textContent).toContain('javascript:alert(2)');
+    expect(row(inspection.notification.id)!.querySelector('img')).toBeNull();
+  });
+
+  it('shows the row clicked last, even when an earlier answer comes late', async () => {
+    const [a, b] = [note(10), note(11)];
+    const backend = new MemoryBackend({ notifications: [a, b] });
+    const slow = backend.inspect.bind(backend);
+    backend.inspect = async (id: string) => {
+      if (id === a.id) await new Promise((r) => setTimeout(r, 80));
+      return slow(id);
+    };
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(b.id)).not.toBeNull());
+    await fireEvent.click(row(a.id)!);
+    await fireEvent.click(row(b.id)!);
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(b.id));
+    await new Promise((r) => setTimeout(r, 120));
+    expect(inspector()?.dataset.id).toBe(b.id);
   });
 
   it('says why when a notification cannot be loaded', async () => {

@@ -174,3 +174,74 @@ fn from_simulator(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<A
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts_for(
+        cloud: Option<&str>,
+        graph: Option<&str>,
+        login: Option<&str>,
+    ) -> (String, String) {
+        let settings = GraphSettings {
+            graph_url: graph.map(Into::into),
+            login_url: login.map(Into::into),
+            cloud: cloud.map(Into::into),
+        };
+        let empty = tempfile::tempdir().unwrap();
+        hosts(&settings, empty.path()).unwrap()
+    }
+
+    #[test]
+    fn each_national_cloud_sets_both_hosts_and_flags_win() {
+        // Reference §9.3.
+        for (name, graph, login) in [
+            (
+                "global",
+                "https://graph.microsoft.com",
+                "https://login.microsoftonline.com",
+            ),
+            (
+                "usgov",
+                "https://graph.microsoft.us",
+                "https://login.microsoftonline.us",
+            ),
+            (
+                "dod",
+                "https://dod-graph.microsoft.us",
+                "https://login.microsoftonline.us",
+            ),
+            (
+                "china",
+                "https://microsoftgraph.chinacloudapi.cn",
+                "https://login.chinacloudapi.cn",
+            ),
+        ] {
+            assert_eq!(
+                hosts_for(Some(name), None, None),
+                (graph.into(), login.into()),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            hosts_for(Some("china"), Some("http://127.0.0.1:9"), None),
+            (
+                "http://127.0.0.1:9".into(),
+                "https://login.chinacloudapi.cn".into()
+            ),
+            "--graph-url overrides only the Graph host"
+        );
+        let settings = GraphSettings {
+            cloud: Some("mars".into()),
+            ..GraphSettings::default()
+        };
+        let error = hosts(&settings, tempfile::tempdir().unwrap().path()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("use global, usgov, dod or china"),
+            "{error}"
+        );
+    }
+}

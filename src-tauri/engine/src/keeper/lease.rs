@@ -1,7 +1,8 @@
-//! One keeper per data directory. The app and `hookscope listen` may share a data directory, and two
-//! keepers would each re-point the subscriptions at their own receiver, back and forth. An OS lock on
-//! `keeper.lock` decides which one acts; the other stands by and takes over as soon as the lock is
-//! free. The lock dies with its process, so even `kill -9` hands over at once.
+//! One keeper per data directory and tenant. The app and `hookscope listen` may share a data
+//! directory, and two keepers would each re-point the subscriptions at their own receiver, back and
+//! forth. An OS lock on `keeper-{tenant}.lock` decides which one acts; the other stands by and takes
+//! over as soon as the lock is free. The lock dies with its process, so even `kill -9` hands over at
+//! once. Keepers signed in to different tenants keep their own tenant's subscriptions side by side.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
@@ -11,13 +12,25 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// The lease when no other keeper holds it; None while one does (or the file cannot be opened).
-    pub fn try_acquire(data_dir: &Path) -> Option<Lease> {
+    /// The lease when no other keeper of this tenant holds it; None while one does (or the file
+    /// cannot be opened).
+    pub fn try_acquire(data_dir: &Path, tenant: &str) -> Option<Lease> {
+        // Tenant ids are GUIDs or domain names; anything else is kept out of the file name.
+        let tenant: String = tenant
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(data_dir.join("keeper.lock"))
+            .open(data_dir.join(format!("keeper-{tenant}.lock")))
             .ok()?;
         match file.try_lock() {
             Ok(()) => Some(Lease { _file: file }),
@@ -37,11 +50,15 @@ mod tests {
     #[test]
     fn one_holder_at_a_time_and_the_next_takes_over() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Lease::try_acquire(dir.path()).expect("free at first");
-        assert!(Lease::try_acquire(dir.path()).is_none(), "held");
+        let first = Lease::try_acquire(dir.path(), "t1").expect("free at first");
+        assert!(Lease::try_acquire(dir.path(), "t1").is_none(), "held");
+        assert!(
+            Lease::try_acquire(dir.path(), "t2").is_some(),
+            "another tenant's lease is its own"
+        );
         drop(first);
         assert!(
-            Lease::try_acquire(dir.path()).is_some(),
+            Lease::try_acquire(dir.path(), "t1").is_some(),
             "released with its holder"
         );
     }

@@ -52,7 +52,8 @@ pub fn start(engine: Engine, graph: Arc<GraphClient>, urls: ReceiverUrls) -> Kee
         backoff: Backoff::default(),
         answered: HashMap::new(),
         lease: None,
-        cursor: None,
+        cursor: 0,
+        cursor_saved: None,
         reacted: HashSet::new(),
     };
     let task = tokio::spawn(state.run(events, urls_rx, stop_rx));
@@ -86,8 +87,10 @@ struct State {
     answered: HashMap<String, Instant>,
     /// Held while this keeper is the one acting for the data directory.
     lease: Option<Lease>,
-    /// The newest stored notification already looked at for lifecycle events from other processes.
-    cursor: Option<String>,
+    /// The rowid of the last notification looked at for lifecycle events (from any process).
+    cursor: i64,
+    /// When the cursor was last written to the settings, so a keeper taking over resumes from it.
+    cursor_saved: Option<Instant>,
     /// Lifecycle notifications already answered, so one seen both on the bus and by the poll counts once.
     reacted: HashSet<String>,
 }
@@ -122,45 +125,79 @@ impl State {
         }
     }
 
-    /// Takes the data directory's lease when it is free; a keeper without it only waits.
+    /// The settings key of this tenant's cursor.
+    fn cursor_key(&self) -> String {
+        format!("keeper.cursor.{}", self.graph.tenant_id())
+    }
+
+    /// Takes the lease for this data directory and tenant when it is free; without it the keeper only
+    /// waits. The new holder resumes the lifecycle cursor where the previous one saved it, so an event
+    /// stored during the handover is still answered.
     async fn holds_lease(&mut self) -> bool {
         if self.lease.is_some() {
             return true;
         }
-        self.lease = Lease::try_acquire(&self.engine.config().data_dir);
+        self.lease = Lease::try_acquire(&self.engine.config().data_dir, self.graph.tenant_id());
         if self.lease.is_some() {
-            // Lifecycle events from before this keeper took over were the previous keeper's to answer.
-            self.cursor = self
-                .engine
-                .store()
-                .newest_notification_id()
+            let store = self.engine.store();
+            let saved = store
+                .setting(&self.cursor_key())
                 .await
                 .ok()
-                .flatten();
+                .flatten()
+                .and_then(|v| v.parse::<i64>().ok());
+            self.cursor = match saved {
+                Some(saved) => saved,
+                // A first start: lifecycle events from before Hookscope ever kept them are history.
+                None => store
+                    .newest_notification_rowid()
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0),
+            };
             tracing::info!("this keeper now keeps the data directory's subscriptions");
         }
         self.lease.is_some()
     }
 
-    /// Lifecycle events another process's receiver stored (say, `listen` beside the app): the keeper
-    /// holding the lease answers them too. Each poll reads only what was stored since the last one.
+    /// Lifecycle events any process's receiver stored (say, `listen` beside the app): the keeper
+    /// holding the lease answers them. Each poll reads only what was committed since the last one.
     async fn react_to_others(&mut self, urls: &ReceiverUrls) {
-        let store = self.engine.store();
-        let Ok(Some(newest)) = store.newest_notification_id().await else {
+        const BATCH: u32 = 500;
+        let store = self.engine.store().clone();
+        let Ok(Some(newest)) = store.newest_notification_rowid().await else {
             return;
         };
-        if self.cursor.as_deref() == Some(newest.as_str()) {
+        if newest <= self.cursor {
             return;
         }
         let Ok(found) = store
-            .lifecycle_notifications_between(self.cursor.as_deref(), &newest)
+            .lifecycle_notifications_between(self.cursor, newest, BATCH)
             .await
         else {
             return;
         };
-        self.cursor = Some(newest);
-        if !found.is_empty() {
-            self.react(&found, urls).await;
+        // A full page stops at its last row; the rest comes on the next pass.
+        self.cursor = match found.last() {
+            Some((rowid, _)) if found.len() == BATCH as usize => *rowid,
+            _ => newest,
+        };
+        let answered = !found.is_empty();
+        if answered {
+            let notes: Vec<Notification> = found.into_iter().map(|(_, n)| n).collect();
+            self.react(&notes, urls).await;
+        }
+        // Saved at once after answering (a successor must not answer again), else now and then.
+        let due = answered
+            || self
+                .cursor_saved
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(30));
+        if due {
+            let _ = store
+                .put_setting(&self.cursor_key(), Some(self.cursor.to_string()))
+                .await;
+            self.cursor_saved = Some(Instant::now());
         }
     }
 

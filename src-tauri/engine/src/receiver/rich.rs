@@ -12,6 +12,7 @@ use super::verdicts::Snapshot;
 use crate::model::Verdict;
 use crate::rich::{
     tokens::Claims, EncryptedContent, EncryptionKey, Expectations, Keychain, TokenChecker,
+    TokenFailure,
 };
 use crate::store::NotificationRow;
 
@@ -65,14 +66,26 @@ impl RichChecks {
             }
             Tokens::Present(tokens) => {
                 let expect = expectations(items, snapshot);
-                let checked = self.tokens.check_all(tokens, &expect).await;
-                for row in rows.iter_mut() {
-                    row.tokens_valid = Some(checked.is_ok());
-                }
-                match checked {
-                    Ok(claims) => claims,
+                match self.tokens.check_all(tokens, &expect).await {
+                    Ok(claims) => {
+                        for row in rows.iter_mut() {
+                            row.tokens_valid = Some(true);
+                        }
+                        claims
+                    }
                     // Reference §7: one failing token makes the whole POST suspicious.
-                    Err(why) => {
+                    Err(TokenFailure::Invalid(why)) => {
+                        for row in rows.iter_mut() {
+                            row.tokens_valid = Some(false);
+                            reject(
+                                row,
+                                format!("{why} Nothing in this batch is trusted or decrypted."),
+                            );
+                        }
+                        return;
+                    }
+                    // Not a forgery, just not provable now: no verdict on the tokens, nothing trusted.
+                    Err(TokenFailure::Unverifiable(why)) => {
                         for row in rows.iter_mut() {
                             reject(
                                 row,
@@ -122,13 +135,24 @@ impl RichChecks {
             return;
         }
         // RSA unwrapping costs a few hundred microseconds an item: off the async workers.
-        let decrypted = tokio::task::spawn_blocking(move || {
+        let positions: Vec<usize> = work.iter().map(|(i, _, _)| *i).collect();
+        let decrypted = match tokio::task::spawn_blocking(move || {
             work.into_iter()
                 .map(|(i, key, content)| (i, decrypt(&key, &content)))
                 .collect::<Vec<_>>()
         })
         .await
-        .unwrap_or_default();
+        {
+            Ok(decrypted) => decrypted,
+            Err(error) => {
+                tracing::error!(%error, "the decryption task failed");
+                let why = "Hookscope failed while decrypting this item, so it is not trusted; the delivery is kept for the inspector.";
+                positions
+                    .into_iter()
+                    .map(|i| (i, Err(why.to_owned())))
+                    .collect()
+            }
+        };
         for (i, result) in decrypted {
             match result {
                 Ok(json) => rows[i].decrypted = Some(json),
@@ -164,6 +188,13 @@ fn expectations(items: &[Item<'_>], snapshot: &Snapshot) -> Expectations {
     for known in snapshot.all() {
         expect.audiences.extend(known.application_id.clone());
         expect.tenants.extend(known.tenant_id.clone());
+        if let (Some(authority), Some(app), Some(tenant)) =
+            (&known.login_url, &known.application_id, &known.tenant_id)
+        {
+            expect
+                .made_under
+                .insert((authority.clone(), app.clone(), tenant.clone()));
+        }
     }
     let named: HashSet<&str> = items.iter().filter_map(Item::subscription_id).collect();
     let mut authorities: Vec<String> = named

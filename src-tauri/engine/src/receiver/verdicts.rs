@@ -111,8 +111,8 @@ impl SubscriptionBook {
         }
         let _guard = self.reloading.lock().await;
         let latest = self.current();
-        if latest.loaded > snapshot.loaded {
-            return latest; // another request reloaded while this one waited
+        if latest.loaded > snapshot.loaded && latest.writes == self.store.subscription_writes() {
+            return latest; // another request reloaded, after every write this one knows of
         }
         let writes = self.store.subscription_writes();
         match self.store.subscriptions().await {

@@ -11,7 +11,6 @@ use ts_rs::TS;
 
 use super::certificate::{EncryptionKey, PublicCertificate};
 use crate::clock::{now_micros, rfc3339_millis};
-use crate::model::SubscriptionStatus;
 use crate::secrets::{Kept, Secrets};
 use crate::store::{CertificateChange, CertificateRow, Store};
 
@@ -54,6 +53,9 @@ pub struct Keychain {
     secrets: Secrets,
     loaded: Mutex<HashMap<String, Arc<EncryptionKey>>>,
 }
+
+/// How long Graph goes on retrying a delivery (reference §4.3).
+const RETRY_WINDOW_MICROS: i64 = 4 * 3600 * 1_000_000;
 
 fn secret_name(id: &str) -> String {
     format!("certificate-key-{id}")
@@ -244,17 +246,20 @@ impl Keychain {
         Ok(PublicCertificate::from_der(&row.certificate)?.to_pem())
     }
 
-    /// Deletes the retired certificates no subscription still needs (one that is not removed names it),
-    /// with their private keys; returns their ids.
+    /// Deletes the retired certificates no subscription still needs, with their private keys; returns
+    /// their ids. A subscription needs its certificate while it is not removed, and for Graph's four
+    /// hours of retries after (a removed subscription's deliveries may still be on their way).
     pub async fn prune(&self) -> anyhow::Result<Vec<String>> {
-        let needed: Vec<String> = self
+        self.prune_after(std::time::Duration::from_micros(RETRY_WINDOW_MICROS as u64))
+            .await
+    }
+
+    /// `prune` with another grace period after a subscription's removal.
+    pub async fn prune_after(&self, grace: std::time::Duration) -> anyhow::Result<Vec<String>> {
+        let needed = self
             .store
-            .subscriptions()
-            .await?
-            .into_iter()
-            .filter(|s| s.status != SubscriptionStatus::Removed)
-            .filter_map(|s| s.encryption_certificate_id)
-            .collect();
+            .certificates_in_use(now_micros() - grace.as_micros() as i64)
+            .await?;
         let mut pruned = Vec::new();
         for row in self.store.certificates().await? {
             if row.retired_at.is_none() || needed.contains(&row.id) {

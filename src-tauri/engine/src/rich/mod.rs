@@ -10,4 +10,4 @@ pub mod tokens;
 pub use certificate::{EncryptionKey, PublicCertificate};
 pub use content::{decrypt, decrypt_with, encrypt, EncryptedContent, RichError};
 pub use keychain::{CertificateInfo, KeyLookup, Keychain};
-pub use tokens::{Expectations, TokenChecker, CHANGE_TRACKING_APP_ID};
+pub use tokens::{Expectations, TokenChecker, TokenFailure, CHANGE_TRACKING_APP_ID};

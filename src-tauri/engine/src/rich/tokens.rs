@@ -19,10 +19,11 @@ pub const CHANGE_TRACKING_APP_ID: &str = "0bf30f3b-4a52-48df-9a82-234910c4a086";
 
 /// Clocks differ; Entra's own libraries allow five minutes.
 const SKEW_SECONDS: i64 = 300;
-/// An unknown `kid` fetches the keys again at most this often, so forged kids cannot make Hookscope
-/// hammer the authority.
+/// An unknown `kid`, or a failed fetch, fetches the keys again at most this often, so forged kids or
+/// an unreachable authority cannot make every delivery wait on the network.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Metadata and keys together, well inside Graph's 3 s to acknowledge a delivery.
+const FETCH_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Whom the tokens must be for: the apps and tenants of the subscriptions Hookscope holds, and the
 /// sign-in authorities those subscriptions were made under.
@@ -32,6 +33,26 @@ pub struct Expectations {
     pub tenants: HashSet<String>,
     /// Login URLs such as `https://login.microsoftonline.com`, without a trailing slash.
     pub authorities: Vec<String>,
+    /// (authority, app, tenant) of each subscription held: a key of one authority (say, the
+    /// simulator's) never vouches for an app and tenant made under another (a real tenant).
+    pub made_under: HashSet<(String, String, String)>,
+}
+
+/// Why the batch's tokens are not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenFailure {
+    /// A token failed a check: the batch is not from Graph (or was altered).
+    Invalid(String),
+    /// The tokens could not be checked (the authority's keys are out of reach): unknown, not forged.
+    Unverifiable(String),
+}
+
+impl TokenFailure {
+    pub fn sentence(&self) -> &str {
+        match self {
+            TokenFailure::Invalid(why) | TokenFailure::Unverifiable(why) => why,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -40,9 +61,12 @@ pub struct Claims {
     pub audience: String,
 }
 
+/// One authority's published keys, and when they were last asked for (successfully or not).
 struct Keys {
     by_kid: HashMap<String, DecodingKey>,
-    fetched: Instant,
+    attempted: Instant,
+    /// Why the last attempt failed, while no keys were ever fetched.
+    failure: Option<String>,
 }
 
 pub struct TokenChecker {
@@ -98,37 +122,47 @@ impl TokenChecker {
         &self,
         tokens: &[String],
         expect: &Expectations,
-    ) -> Result<Vec<Claims>, String> {
+    ) -> Result<Vec<Claims>, TokenFailure> {
         if tokens.is_empty() {
-            return Err("The batch's validationTokens list is empty, so nothing proves it comes from Graph.".into());
+            return Err(TokenFailure::Invalid("The batch's validationTokens list is empty, so nothing proves it comes from Graph.".into()));
         }
         let mut claims = Vec::with_capacity(tokens.len());
         for (n, token) in tokens.iter().enumerate() {
+            let name =
+                |why: String| format!("Validation token {} of {}: {why}", n + 1, tokens.len());
             let checked = self
                 .check(token, expect)
                 .await
-                .map_err(|why| format!("Validation token {} of {}: {why}", n + 1, tokens.len()))?;
+                .map_err(|failure| match failure {
+                    TokenFailure::Invalid(why) => TokenFailure::Invalid(name(why)),
+                    TokenFailure::Unverifiable(why) => TokenFailure::Unverifiable(name(why)),
+                })?;
             claims.push(checked);
         }
         Ok(claims)
     }
 
-    async fn check(&self, token: &str, expect: &Expectations) -> Result<Claims, String> {
-        let header = read_header(token)?;
+    async fn check(&self, token: &str, expect: &Expectations) -> Result<Claims, TokenFailure> {
+        let invalid = TokenFailure::Invalid;
+        let header = read_header(token).map_err(invalid)?;
         match header.alg.as_deref() {
             Some("RS256") => {}
             Some(alg) => {
-                return Err(format!(
+                return Err(invalid(format!(
                     "it is signed with {alg:?}, but Graph signs with RS256; it is forged."
+                )))
+            }
+            None => {
+                return Err(invalid(
+                    "its header names no algorithm; it is forged.".into(),
                 ))
             }
-            None => return Err("its header names no algorithm; it is forged.".into()),
         }
-        let kid = header
-            .kid
-            .ok_or("its header names no signing key (kid); it is forged.")?;
+        let kid = header.kid.ok_or_else(|| {
+            invalid("its header names no signing key (kid); it is forged.".into())
+        })?;
         if expect.authorities.is_empty() {
-            return Err("no subscription in the batch says which sign-in authority to trust; create rich subscriptions with Hookscope.".into());
+            return Err(invalid("no subscription in the batch says which sign-in authority to trust; create rich subscriptions with Hookscope.".into()));
         }
         let (authority, key) = self.find_key(&kid, &expect.authorities).await?;
         let mut validation = Validation::new(Algorithm::RS256);
@@ -143,49 +177,99 @@ impl TokenChecker {
                     format!("its signature does not verify with {authority}'s key {kid}; it is forged or altered.")
                 }
                 _ => format!("it cannot be read as a signed JWT ({error})."),
-            })?
+            })
+            .map_err(invalid)?
             .claims;
-        check_claims(&claims, expect, &authority)
+        let checked = check_claims(&claims, expect, &authority).map_err(invalid)?;
+        let made = (
+            authority.clone(),
+            checked.audience.clone(),
+            checked.tenant_id.clone(),
+        );
+        if !expect.made_under.contains(&made) {
+            return Err(invalid(format!(
+                "it is signed by {authority}, but Hookscope made no subscription for app {} in tenant {} there; a key of one authority does not vouch for another's tenants.",
+                checked.audience, checked.tenant_id
+            )));
+        }
+        Ok(checked)
     }
 
     /// The key for `kid` from any of the authorities, fetching each one's keys when not cached, and
-    /// again when the kid is unknown and the last fetch is over a minute old.
+    /// again when the kid is unknown or the last attempt failed, at most once a minute either way.
     async fn find_key(
         &self,
         kid: &str,
         authorities: &[String],
-    ) -> Result<(String, DecodingKey), String> {
+    ) -> Result<(String, DecodingKey), TokenFailure> {
         let mut cache = self.keys.lock().await;
+        let mut unreachable = None;
         for authority in authorities {
-            let stale = cache.get(authority).is_none_or(|keys| {
-                !keys.by_kid.contains_key(kid) && keys.fetched.elapsed() >= REFETCH_INTERVAL
+            let due = cache.get(authority).is_none_or(|keys| {
+                !keys.by_kid.contains_key(kid) && keys.attempted.elapsed() >= REFETCH_INTERVAL
             });
-            if stale {
-                match self.fetch(authority).await {
-                    Ok(keys) => {
-                        cache.insert(authority.clone(), keys);
+            if due {
+                let fetched = tokio::time::timeout(FETCH_TIMEOUT, self.fetch(authority))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(format!("no answer within {} ms", FETCH_TIMEOUT.as_millis()))
+                    });
+                match fetched {
+                    Ok(by_kid) => {
+                        cache.insert(
+                            authority.clone(),
+                            Keys {
+                                by_kid,
+                                attempted: Instant::now(),
+                                failure: None,
+                            },
+                        );
                     }
-                    Err(why) if !cache.contains_key(authority) => return Err(why),
-                    Err(why) => tracing::warn!(%why, "kept the cached signing keys"),
+                    Err(why) => {
+                        tracing::warn!(%why, %authority, "could not fetch the signing keys");
+                        let entry = cache.entry(authority.clone()).or_insert_with(|| Keys {
+                            by_kid: HashMap::new(),
+                            attempted: Instant::now(),
+                            failure: None,
+                        });
+                        entry.attempted = Instant::now();
+                        if entry.by_kid.is_empty() {
+                            entry.failure = Some(why);
+                        }
+                    }
                 }
             }
-            if let Some(key) = cache.get(authority).and_then(|keys| keys.by_kid.get(kid)) {
+            let Some(keys) = cache.get(authority) else {
+                continue;
+            };
+            if let Some(key) = keys.by_kid.get(kid) {
                 return Ok((authority.clone(), key.clone()));
             }
+            if let (true, Some(why)) = (keys.by_kid.is_empty(), &keys.failure) {
+                unreachable = Some(format!(
+                    "Entra's signing keys could not be fetched from {authority} ({why}); check the network and the login URL. The tokens are unverified, not proven forged; Hookscope tries again within a minute."
+                ));
+            }
         }
-        Err(format!(
-            "it is signed with key {kid:?}, which {} does not publish; it is forged or signed by another authority.",
-            authorities.join(" or ")
-        ))
+        Err(match unreachable {
+            Some(why) => TokenFailure::Unverifiable(why),
+            None => TokenFailure::Invalid(format!(
+                "it is signed with key {kid:?}, which {} does not publish; it is forged or signed by another authority.",
+                authorities.join(" or ")
+            )),
+        })
     }
 
-    async fn fetch(&self, authority: &str) -> Result<Keys, String> {
+    async fn fetch(&self, authority: &str) -> Result<HashMap<String, DecodingKey>, String> {
         let metadata_url = format!("{authority}/common/v2.0/.well-known/openid-configuration");
-        let failed = |error: String| {
-            format!("Entra's signing keys could not be fetched from {metadata_url} ({error}); check the network and the login URL, and the batch's tokens stay unverified.")
-        };
-        let metadata: Metadata = self.get_json(&metadata_url).await.map_err(&failed)?;
-        let jwks: Jwks = self.get_json(&metadata.jwks_uri).await.map_err(&failed)?;
+        let metadata: Metadata = self
+            .get_json(&metadata_url)
+            .await
+            .map_err(|e| format!("{metadata_url}: {e}"))?;
+        let jwks: Jwks = self
+            .get_json(&metadata.jwks_uri)
+            .await
+            .map_err(|e| format!("{}: {e}", metadata.jwks_uri))?;
         let by_kid = jwks
             .keys
             .into_iter()
@@ -196,10 +280,7 @@ impl TokenChecker {
                 Some((k.kid?, key))
             })
             .collect();
-        Ok(Keys {
-            by_kid,
-            fetched: Instant::now(),
-        })
+        Ok(by_kid)
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
@@ -309,7 +390,53 @@ mod tests {
             audiences: ["app".to_string()].into(),
             tenants: ["tid".to_string()].into(),
             authorities: vec!["https://login.test".into()],
+            made_under: [("https://login.test".into(), "app".into(), "tid".into())].into(),
         }
+    }
+
+    fn signed_looking(kid: &str) -> String {
+        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "kid": kid}).to_string());
+        format!("{header}.{}.sig", URL_SAFE_NO_PAD.encode("{}"))
+    }
+
+    #[test]
+    fn an_unreachable_authority_leaves_tokens_unverified_and_is_not_asked_again_for_a_minute() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let authority = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let mut expect = expect();
+        expect.authorities = vec![authority];
+        let checker = TokenChecker::new();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let first = runtime
+            .block_on(checker.check(&signed_looking("k1"), &expect))
+            .unwrap_err();
+        assert!(matches!(first, TokenFailure::Unverifiable(_)), "{first:?}");
+        assert!(first.sentence().contains("not proven forged"), "{first:?}");
+        let attempted = |checker: &TokenChecker| {
+            runtime.block_on(async {
+                checker
+                    .keys
+                    .lock()
+                    .await
+                    .values()
+                    .next()
+                    .map(|k| k.attempted)
+            })
+        };
+        let before = attempted(&checker).expect("the failed attempt is remembered");
+        let again = runtime
+            .block_on(checker.check(&signed_looking("k2"), &expect))
+            .unwrap_err();
+        assert!(matches!(again, TokenFailure::Unverifiable(_)), "{again:?}");
+        assert_eq!(
+            attempted(&checker),
+            Some(before),
+            "no second fetch within the minute"
+        );
     }
 
     fn good(version: &str) -> Value {
@@ -389,9 +516,11 @@ mod tests {
                 header(json!({"alg": alg, "kid": "k"})),
                 header(json!({}))
             );
-            let why = runtime
+            let failure = runtime
                 .block_on(checker.check(&token, &expect()))
                 .unwrap_err();
+            assert!(matches!(failure, TokenFailure::Invalid(_)), "{failure:?}");
+            let why = failure.sentence();
             assert!(why.contains(alg) && why.contains("RS256"), "{why}");
         }
     }

@@ -248,33 +248,38 @@ impl Store {
         Ok(row.map(|c| RequestRow::from(c).to_record()))
     }
 
-    /// The newest stored notification's id, where a reader that wants only what comes next starts.
-    pub async fn newest_notification_id(&self) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT max(id) FROM notifications")
+    /// The newest notification's rowid. Rowids follow commit order across processes (each commit holds
+    /// the database's write lock), which time-ordered ids made at arrival do not.
+    pub async fn newest_notification_rowid(&self) -> anyhow::Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT max(rowid) FROM notifications")
             .fetch_one(self.pool())
             .await?)
     }
 
-    /// Lifecycle notifications stored after `after` up to `until` (by any process), oldest first; the
-    /// range is what arrived between two polls, so it stays small however large the table grows.
+    /// Lifecycle notifications committed after rowid `after` up to `until` (by any process), oldest
+    /// first, at most `limit`, each with its rowid. The range is what arrived between two polls.
     pub async fn lifecycle_notifications_between(
         &self,
-        after: Option<&str>,
-        until: &str,
-    ) -> anyhow::Result<Vec<Notification>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM notifications WHERE id > ? AND id <= ? AND lifecycle_event IS NOT NULL \
-             ORDER BY id LIMIT 1000",
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(i64, Notification)>> {
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT rowid, id FROM notifications WHERE rowid > ? AND rowid <= ? \
+             AND lifecycle_event IS NOT NULL ORDER BY rowid LIMIT ?",
         )
-        .bind(after.unwrap_or(""))
+        .bind(after)
         .bind(until)
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            found.extend(self.notification(&id).await?);
+        let mut notes = Vec::with_capacity(found.len());
+        for (rowid, id) in found {
+            if let Some(note) = self.notification(&id).await? {
+                notes.push((rowid, note));
+            }
         }
-        Ok(found)
+        Ok(notes)
     }
 
     /// One notification by Hookscope's id.
@@ -388,6 +393,17 @@ impl Store {
                 },
             )
             .collect())
+    }
+
+    /// Certificate ids named by a subscription that is not removed, or was removed after `since`.
+    pub async fn certificates_in_use(&self, since: i64) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT encryption_certificate_id FROM subscriptions \
+             WHERE encryption_certificate_id IS NOT NULL AND (status <> 'removed' OR updated_at > ?)",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// The certificates of rich notifications, newest first (public halves only).

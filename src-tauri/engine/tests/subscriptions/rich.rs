@@ -273,7 +273,14 @@ async fn a_rotation_keeps_old_keys_until_no_subscription_needs_them() {
     hookscope_engine::subscriptions::delete(&world.engine, &world.graph, &first)
         .await
         .unwrap();
-    assert_eq!(keychain.prune().await.unwrap(), vec![old.clone()]);
+    assert!(
+        keychain.prune().await.unwrap().is_empty(),
+        "Graph may retry the removed subscription's deliveries for four hours"
+    );
+    assert_eq!(
+        keychain.prune_after(Duration::ZERO).await.unwrap(),
+        vec![old.clone()]
+    );
     assert!(keychain.list().await.unwrap().iter().all(|c| c.id != old));
 }
 
@@ -305,25 +312,45 @@ async fn the_keeper_recreates_a_removed_rich_subscription_with_the_active_certif
 
 #[tokio::test]
 async fn private_keys_stay_out_of_the_database_and_out_of_reach_of_others() {
-    let (world, _) = rich_world().await;
+    use rsa::traits::PrivateKeyParts;
+    // The owner-only file is the fallback this machine has; force it so its permissions are checked
+    // even where a keyring service runs. (Other tests in this binary then keep theirs in files too.)
+    std::env::set_var("HOOKSCOPE_KEYRING", "file");
+    let (world, id) = rich_world().await;
+    let certificate = world.local(&id).await.encryption_certificate_id.unwrap();
+    let key = world.engine.keychain().key(&certificate).await.unwrap();
+    let prime = key.private_key().primes()[0].to_bytes_be();
     world.engine.close().await;
     let database = std::fs::read(world.dir.path().join("hookscope.sqlite3")).unwrap();
     let wal = std::fs::read(world.dir.path().join("hookscope.sqlite3-wal")).unwrap_or_default();
     for bytes in [&database, &wal] {
-        let text = String::from_utf8_lossy(bytes);
         assert!(
-            !text.contains("PRIVATE KEY"),
-            "a private key reached the database"
+            !String::from_utf8_lossy(bytes).contains("PRIVATE KEY"),
+            "a PEM private key reached the database"
+        );
+        assert!(
+            !bytes.windows(32).any(|w| w == &prime[..32]),
+            "the private key's prime reached the database in binary"
         );
     }
+    use std::os::unix::fs::PermissionsExt;
     let secrets = world.dir.path().join("secrets");
-    if secrets.exists() {
-        use std::os::unix::fs::PermissionsExt;
-        for entry in std::fs::read_dir(&secrets).unwrap() {
-            let mode = entry.unwrap().metadata().unwrap().permissions().mode();
-            assert_eq!(mode & 0o077, 0, "a key file others can read");
-        }
+    let dir_mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
+    assert_eq!(
+        dir_mode & 0o077,
+        0,
+        "the secrets folder is the owner's alone"
+    );
+    let mut files = 0;
+    for entry in std::fs::read_dir(&secrets).unwrap() {
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "a key file others can read");
+        files += 1;
     }
+    assert!(
+        files >= 1,
+        "the private key was kept in the owner-only file"
+    );
 }
 
 #[tokio::test]

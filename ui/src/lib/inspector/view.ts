@@ -52,6 +52,15 @@ export function encrypted(inspection: Inspection): EncryptedView | null {
   };
 }
 
+/** What the batch's validation tokens proved. A rich item with none to check is not vouched for. */
+function tokensCheck(valid: boolean | null, rich: boolean, rejected: boolean): Check {
+  const check = (state: CheckState, detail: string): Check => ({ id: 'tokens', label: 'Validation tokens', state, detail });
+  if (valid === true) return check('passed', 'Every token checked out: signature, lifetime, audience, issuer and publisher.');
+  if (valid === false) return check('failed', 'A token failed its check, so nothing in the batch is trusted.');
+  if (rich && rejected) return check('failed', 'No token could be checked for this encrypted item, so nothing proves it comes from Graph; the verdict says why.');
+  return check('absent', 'The batch carried no validation tokens (only rich notifications do).');
+}
+
 /** Each check the receiver applied, in its order, with what it concluded. */
 export function checks(inspection: Inspection): Check[] {
   const n = inspection.notification;
@@ -63,17 +72,7 @@ export function checks(inspection: Inspection): Check[] {
       state: n.verdict === 'accepted' ? 'passed' : 'failed',
       detail: n.verdict === 'accepted' ? 'Accepted: known subscription, clientState matches, well formed.' : (n.reason ?? 'Rejected.'),
     },
-    {
-      id: 'tokens',
-      label: 'Validation tokens',
-      state: n.tokensValid === null ? 'absent' : n.tokensValid ? 'passed' : 'failed',
-      detail:
-        n.tokensValid === null
-          ? 'The batch carried no validation tokens (only rich notifications do).'
-          : n.tokensValid
-            ? 'Every token checked out: signature, lifetime, audience, issuer and publisher.'
-            : 'A token failed its check, so nothing in the batch is trusted.',
-    },
+    tokensCheck(n.tokensValid, rich, n.verdict === 'rejected'),
     {
       id: 'decryption',
       label: 'Resource data',
