@@ -42,6 +42,11 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The visible text of the first element matching `css`, if there is one yet.
+async fn text_of(client: &fantoccini::Client, css: &str) -> Option<String> {
+    client.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
 async fn wait_for<T>(
     what: &str,
     timeout: Duration,
@@ -342,13 +347,7 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
         .unwrap();
     feed_rows[1].click().await.unwrap();
     let plaintext = wait_for("the inspector", Duration::from_secs(10), async || {
-        let text = client
-            .find(Locator::Css("#inspector [data-testid='plaintext']"))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let text = text_of(&client, "#inspector [data-testid='plaintext']").await?;
         text.contains("Simulated message").then_some(text)
     })
     .await;
@@ -421,13 +420,7 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
         .unwrap();
     click("#tab-subscriptions").await;
     let status = wait_for("Graph's status", Duration::from_secs(10), async || {
-        let text = client
-            .find(Locator::Css("[data-testid='graph-status']"))
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
+        let text = text_of(&client, "[data-testid='graph-status']").await?;
         text.contains("simulated").then_some(text)
     })
     .await;
