@@ -293,3 +293,59 @@ async fn delete_and_the_remote_list_with_orphans() {
         .to_string();
     assert!(error.contains("nope"), "{error}");
 }
+
+#[tokio::test]
+async fn graphs_failed_validation_is_explained_with_what_the_receiver_saw() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let world = World::start().await;
+    // Someone else's server behind the URL: it passes Hookscope's self-check, then answers Graph's
+    // validation with the token still URL-encoded, as a careless handler does.
+    let answered = Arc::new(AtomicUsize::new(0));
+    let count = answered.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let count = count.clone();
+        async move {
+            let query = uri.query().unwrap_or_default().to_owned();
+            let raw = query.trim_start_matches("validationToken=").to_owned();
+            if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                let decoded = percent_decode(&raw);
+                (axum::http::StatusCode::OK, decoded)
+            } else {
+                (axum::http::StatusCode::OK, raw)
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = format!("http://{}/notifications", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut req = request(MAILBOX, "created", "max", false);
+    req.notification_url = Some(other.clone());
+    let error = subscriptions::subscribe(&world.engine, &world.graph, &req)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        answered.load(Ordering::SeqCst) >= 2,
+        "the self-check, then Graph"
+    );
+    assert!(error.contains("validation"), "Graph's own words: {error}");
+    assert!(
+        error.contains("never reached this receiver") && error.contains(&other),
+        "what Hookscope's receiver saw (nothing) and the URL to check: {error}"
+    );
+    assert!(
+        world.engine.subscriptions().await.unwrap().is_empty(),
+        "nothing recorded"
+    );
+}
+
+/// Form-decoding as Graph's handshake needs it (`+` is a space, `%xx` a byte).
+fn percent_decode(text: &str) -> String {
+    form_urlencoded::parse(format!("t={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
