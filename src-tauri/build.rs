@@ -7,6 +7,7 @@ fn main() {
         "receiver_status",
         "notifications_page",
         "inspect_notification",
+        "replay_delivery",
         "watch_feed",
         "try_without_tenant",
         "sandbox_send",

@@ -332,7 +332,7 @@ fn rich_notifications_from_subscribe_to_decrypted_with_certificates_in_the_keyri
 fn every_subscribe_option_reaches_graph_and_lists_come_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let _simulator = Simulator::spawn(dir.path());
-    let mut listener = Listener::spawn(dir.path(), &[]);
+    let listener = Listener::spawn(dir.path(), &[]);
     let subscribe = |args: &[&str]| -> Value {
         let mut all = vec!["subscribe", "--json"];
         all.extend_from_slice(args);
@@ -418,7 +418,7 @@ fn doctor_says_what_is_broken_and_passes_once_everything_runs() {
         .contains("hookscope login"));
 
     let _simulator = Simulator::spawn(dir.path());
-    let mut listener = Listener::spawn(dir.path(), &[]);
+    let listener = Listener::spawn(dir.path(), &[]);
     let (code, _, err) = hookscope(
         dir.path(),
         &[

@@ -6,6 +6,7 @@ use hookscope_engine::feed::{self, FeedBatch};
 use hookscope_engine::graph::Connection;
 use hookscope_engine::model::{Inspection, Notification, Page};
 use hookscope_engine::receiver::ReceiverStatus;
+use hookscope_engine::relay::{self, ReplayEdits, ReplayOutcome, ReplayTarget};
 use hookscope_engine::sandbox::{Sandbox, SandboxSend, SandboxStatus};
 use hookscope_engine::simulator::TriggerReport;
 use hookscope_engine::store::NotificationQuery;
@@ -64,6 +65,19 @@ pub async fn inspect_notification(
                 "Notification {id} is not stored here; it may belong to another data directory."
             )
         })
+}
+
+/// Sends a stored delivery again: to the receiver (marked as a replay) or to a URL, edited or not.
+#[tauri::command]
+pub async fn replay_delivery(
+    shell: State<'_, Shell>,
+    id: String,
+    target: ReplayTarget,
+    edits: ReplayEdits,
+) -> Result<ReplayOutcome, String> {
+    relay::replay(engine(&shell)?, &id, &target, &edits)
+        .await
+        .map_err(|error| error.to_string())
 }
 
 /// Streams feed batches to the UI until the webview drops the channel. Async so the batching task is

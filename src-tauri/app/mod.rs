@@ -52,9 +52,24 @@ async fn start(global: &Global) -> Shell {
     let public_url = std::env::var("HOOKSCOPE_PUBLIC_URL")
         .ok()
         .filter(|u| !u.is_empty());
+    // The forward target, as `listen --forward-to` takes it (settings screens come with the full UI).
+    let relay = match std::env::var("HOOKSCOPE_FORWARD_TO")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(target) => match hookscope_engine::relay::RelayOptions::new(&target) {
+            Ok(relay) => Some(relay),
+            Err(error) => {
+                eprintln!("{error}");
+                None
+            }
+        },
+        None => None,
+    };
     let options = ReceiverOptions {
         port,
         public_url,
+        relay,
         ..ReceiverOptions::default()
     };
     let listening = match engine.listen(&options).await {
@@ -177,6 +192,7 @@ pub fn run(global: &Global) -> i32 {
             commands::receiver_status,
             commands::notifications_page,
             commands::inspect_notification,
+            commands::replay_delivery,
             commands::watch_feed,
             commands::try_without_tenant,
             commands::sandbox_send,

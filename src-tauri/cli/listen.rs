@@ -12,11 +12,40 @@ use super::output::{json_line, notification_text, request_text};
 use super::{Global, ListenArgs};
 
 pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::Result<()> {
+    let relay = match &args.forward_to {
+        Some(target) => {
+            let mut relay = hookscope_engine::relay::RelayOptions::new(target)?;
+            relay.handshake = args.forward_handshake;
+            relay.timeout = hookscope_engine::subscriptions::Lifetime::parse(&args.forward_timeout)
+                .ok()
+                .and_then(|l| match l {
+                    hookscope_engine::subscriptions::Lifetime::Seconds(s) => {
+                        Some(std::time::Duration::from_secs(s))
+                    }
+                    _ => None,
+                })
+                .or_else(|| {
+                    args.forward_timeout
+                        .strip_suffix("ms")
+                        .and_then(|ms| ms.trim().parse().ok())
+                        .map(std::time::Duration::from_millis)
+                })
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--forward-timeout {:?} is not a duration; use 500ms, 10s or 1m.",
+                        args.forward_timeout
+                    )
+                })?;
+            Some(relay)
+        }
+        None => None,
+    };
     let options = ReceiverOptions {
         bind: args.bind,
         port: args.port,
         public_url: args.public_url,
         body_limit: args.body_limit,
+        relay,
     };
     let stop = stop_signal()?;
     let mut events = engine.events();
@@ -217,6 +246,29 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     },
                     event.subscription_id,
                     event.message
+                )?;
+            }
+        }
+        Event::Relayed { relay } => {
+            if json {
+                json_line(&mut out, Some("relayed"), relay)?;
+            } else {
+                let answer = match (relay.status, &relay.error) {
+                    (Some(status), _) => format!("answered {status} in {:.1} ms", relay.latency_ms),
+                    (None, Some(error)) => error.clone(),
+                    (None, None) => "no answer".into(),
+                };
+                writeln!(
+                    out,
+                    "{}  relayed{}   → {}  {answer}{}",
+                    relay.at.get(11..23).unwrap_or(&relay.at),
+                    if relay.handshake { " handshake" } else { "" },
+                    relay.target,
+                    relay
+                        .warning
+                        .as_deref()
+                        .map(|w| format!("  ⚠ {w}"))
+                        .unwrap_or_default()
                 )?;
             }
         }

@@ -8,6 +8,7 @@ mod listen;
 mod lists;
 mod login;
 mod output;
+mod replay;
 mod simulate;
 mod subscribe;
 mod subscriptions;
@@ -85,6 +86,8 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// The certificates rich notifications are encrypted with: list, generate, import, rotate, export, prune.
     Certificates(CertificatesArgs),
+    /// Send a stored delivery again: to the receiver, as if from Graph, or --to your app; edits first.
+    Replay(ReplayArgs),
 }
 
 #[derive(Args)]
@@ -226,7 +229,33 @@ pub struct ListenArgs {
     /// Bodies larger than this many bytes are answered 413.
     #[arg(long, default_value_t = config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Hand each accepted delivery on to your own app, after Hookscope stored and acknowledged it.
+    #[arg(long, env = "HOOKSCOPE_FORWARD_TO")]
+    pub forward_to: Option<String>,
+    /// With --forward-to: pass Graph's validation requests to your app too and answer with its answer.
+    #[arg(long, requires = "forward_to")]
+    pub forward_handshake: bool,
+    /// With --forward-to: how long your app may take to answer (90s, 10s, 500ms…).
+    #[arg(long, default_value = "10s", requires = "forward_to")]
+    pub forward_timeout: String,
     /// JSON Lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// A request id (`hookscope requests`) or a notification id (`hookscope notifications`).
+    pub id: String,
+    /// Send it here instead of to the running receiver (your app, say).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Replace the body with this file's contents first.
+    #[arg(long)]
+    pub body_file: Option<PathBuf>,
+    /// Set a header first (`Name: value`); an empty value removes it. Repeatable.
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -422,6 +451,7 @@ pub fn run(global: &Global, command: Command) -> i32 {
             Command::Notifications(args) => lists::notifications(&engine, args).await,
             Command::Requests(args) => lists::requests(&engine, args).await,
             Command::Certificates(args) => certificates::run(&engine, args).await,
+            Command::Replay(args) => replay::run(&engine, args).await,
             Command::Simulate(_) | Command::Trigger(_) => unreachable!("handled without a store"),
         };
         engine.close().await;

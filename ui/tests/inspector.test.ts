@@ -45,7 +45,9 @@ function richInspection(fields: Partial<Inspection['notification']> = {}): Inspe
       status: 202,
       response: '',
       latencyMs: 2.25,
+      replayOf: null,
     },
+    relays: [],
   };
 }
 
@@ -157,5 +159,64 @@ describe('inspector in the app', () => {
     await fireEvent.click(row(n.id)!);
     await waitFor(() => expect(document.querySelector('[role="alert"]')?.textContent).toContain('is not stored here'));
     expect(inspector()).toBeNull();
+  });
+});
+
+describe('relay and replay in the inspector', () => {
+  it("shows what the user's app answered, with Graph's rules as warnings", async () => {
+    const inspection = richInspection();
+    inspection.relays = [
+      {
+        id: 'r1',
+        requestId: inspection.notification.requestId,
+        target: 'http://localhost:3000/api/graph',
+        at: inspection.notification.receivedAt,
+        handshake: false,
+        filtered: true,
+        status: 200,
+        headers: {},
+        body: 'ok from the app',
+        bodyTruncated: false,
+        latencyMs: 5012.4,
+        error: null,
+        warning: 'Your app took 5.0 s: Graph gives a receiver 3 s, …',
+      },
+    ];
+    const backend = new MemoryBackend({ notifications: [inspection.notification] });
+    backend.inspections.set(inspection.notification.id, inspection);
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(inspection.notification.id)).not.toBeNull());
+    await fireEvent.click(row(inspection.notification.id)!);
+    const relays = await waitFor(() => {
+      const found = inspector()?.querySelector<HTMLElement>('[data-testid="relays"]');
+      expect(found).toBeTruthy();
+      return found!;
+    });
+    expect(relays.textContent).toContain('http://localhost:3000/api/graph');
+    expect(relays.textContent).toContain('5012.4 ms');
+    expect(relays.textContent).toContain('left out');
+    expect(relays.textContent).toContain('ok from the app');
+    expect(relays.querySelector('[data-testid="relay-warning"]')?.textContent).toContain('3 s');
+  });
+
+  it('replays as it was, or with an edited body, and the copy lands in the feed marked', async () => {
+    const n = note(12);
+    const backend = new MemoryBackend({ notifications: [n] });
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(n.id)).not.toBeNull());
+    await fireEvent.click(row(n.id)!);
+    await waitFor(() => expect(inspector()).not.toBeNull());
+    await fireEvent.click(inspector()!.querySelector('[data-action="replay"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toContain('answered 202'));
+    expect(backend.replays[0]).toEqual({ id: n.requestId, target: { kind: 'receiver' }, edits: { body: null, headers: {} } });
+    await waitFor(() => expect(document.querySelectorAll('#feed .badge.replayed')).toHaveLength(1));
+
+    await fireEvent.click(inspector()!.querySelector('[data-action="edit"]')!);
+    const body = inspector()!.querySelector<HTMLTextAreaElement>('[data-testid="replay-body"]')!;
+    expect(body.value).toContain('"value"');
+    await fireEvent.input(body, { target: { value: '{"value":[]}' } });
+    await fireEvent.click(inspector()!.querySelector('[data-action="send-edited"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toContain('with edits'));
+    expect(backend.replays[1].edits.body).toBe('{"value":[]}');
   });
 });

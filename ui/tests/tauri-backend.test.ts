@@ -44,6 +44,17 @@ describe('Tauri backend', () => {
     ]);
   });
 
+  it('calls replay_delivery with the id, the target and the edits', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return { originalRequestId: 'r', url: 'u', status: 202, body: '', latencyMs: 1, requestId: 'n', edited: true };
+    });
+    const edits = { body: '{}', headers: { 'x-a': 'b' } };
+    expect((await createTauriBackend().replay('r', { kind: 'url', url: 'http://localhost:3000' }, edits)).status).toBe(202);
+    expect(calls).toEqual([['replay_delivery', { id: 'r', target: { kind: 'url', url: 'http://localhost:3000' }, edits }]]);
+  });
+
   it('calls doctor without arguments', async () => {
     const calls: Array<[string, unknown]> = [];
     mockIPC((cmd, args) => {
@@ -58,7 +69,7 @@ describe('Tauri backend', () => {
     const calls: Array<[string, unknown]> = [];
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
-      return { notification: note(3), item: '{}', request: null };
+      return { notification: note(3), item: '{}', request: null, relays: [] };
     });
     const inspection = await createTauriBackend().inspect(note(3).id);
     expect(inspection.notification.id).toBe(note(3).id);

@@ -10,10 +10,11 @@ use crate::feed::FeedBatch;
 use crate::graph::signin::{DeviceCode, SignInMode, SignInProfile};
 use crate::graph::GraphStatus;
 use crate::model::{
-    Inspection, KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord,
-    Subscription, SubscriptionStatus, Verdict,
+    Inspection, KeeperAction, KeeperEvent, Notification, Page, RelayRecord, RequestKind,
+    RequestRecord, Subscription, SubscriptionStatus, Verdict,
 };
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
+use crate::relay::{ReplayEdits, ReplayOutcome, ReplayTarget};
 use crate::rich::CertificateInfo;
 use crate::sandbox::{SandboxSend, SandboxStatus};
 use crate::simulator::{DeliveryRecord, Outcome, TriggerReport};
@@ -29,7 +30,11 @@ pub fn typescript() -> String {
         Notification::decl(&cfg),
         RequestKind::decl(&cfg),
         RequestRecord::decl(&cfg),
+        RelayRecord::decl(&cfg),
         Inspection::decl(&cfg),
+        ReplayTarget::decl(&cfg),
+        ReplayEdits::decl(&cfg),
+        ReplayOutcome::decl(&cfg),
         SubscriptionStatus::decl(&cfg),
         Subscription::decl(&cfg),
         KeeperAction::decl(&cfg),

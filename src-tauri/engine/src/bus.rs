@@ -7,7 +7,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
-use crate::model::{KeeperEvent, Notification, RequestRecord};
+use crate::model::{KeeperEvent, Notification, RelayRecord, RequestRecord};
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -35,6 +35,9 @@ pub enum Event {
     /// The keeper acted on a subscription (recorded in the store before it is published).
     #[serde(rename_all = "camelCase")]
     Keeper { event: KeeperEvent },
+    /// A delivery was handed on to the user's app (`--forward-to`); what the app answered.
+    #[serde(rename_all = "camelCase")]
+    Relayed { relay: RelayRecord },
     /// The store could not persist a group; its notifications were answered 503 so Graph retries.
     #[serde(rename_all = "camelCase")]
     StoreFailed { message: String },

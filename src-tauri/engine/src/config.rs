@@ -73,6 +73,8 @@ pub struct ReceiverOptions {
     pub public_url: Option<String>,
     /// Larger bodies are answered 413 (and still recorded, truncated).
     pub body_limit: usize,
+    /// Hand each accepted delivery on to the user's app (`--forward-to`).
+    pub relay: Option<crate::relay::RelayOptions>,
 }
 
 impl Default for ReceiverOptions {
@@ -82,6 +84,7 @@ impl Default for ReceiverOptions {
             port: DEFAULT_PORT,
             public_url: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            relay: None,
         }
     }
 }

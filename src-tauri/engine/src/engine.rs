@@ -159,10 +159,12 @@ impl Engine {
         };
         let item = self.store.notification_item(id).await?.unwrap_or_default();
         let request = self.store.request(&notification.request_id).await?;
+        let relays = self.store.relays(&notification.request_id).await?;
         Ok(Some(Inspection {
             notification,
             item,
             request,
+            relays,
         }))
     }
 

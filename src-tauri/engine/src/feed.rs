@@ -37,6 +37,7 @@ impl FeedBatch {
             // the inspector, which reads them from the store when asked.
             Event::RequestsRecorded { .. }
             | Event::Handshake { .. }
+            | Event::Relayed { .. }
             | Event::StoreFailed { .. } => {}
         }
     }

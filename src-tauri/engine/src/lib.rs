@@ -13,6 +13,7 @@ pub mod graph;
 pub mod keeper;
 pub mod model;
 pub mod receiver;
+pub mod relay;
 pub mod rich;
 pub mod sandbox;
 pub mod secrets;

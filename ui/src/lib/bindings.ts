@@ -31,7 +31,11 @@ requestId: string,
 /**
  * Position of the item in its batch.
  */
-position: number, };
+position: number, 
+/**
+ * The request this one replayed (`hookscope replay`), when it is a replay.
+ */
+replayOf: string | null, };
 
 export type RequestKind = "handshake" | "notifications" | "lifecycle" | "invalid";
 
@@ -59,7 +63,41 @@ response: string,
 /**
  * From the first byte read to the answer; null while a commit is still being timed.
  */
-latencyMs: number | null, };
+latencyMs: number | null, 
+/**
+ * The delivery this request replayed (`hookscope replay`), when it is a replay.
+ */
+replayOf: string | null, };
+
+export type RelayRecord = { id: string, 
+/**
+ * The delivery Hookscope received, stored and acknowledged before handing it on.
+ */
+requestId: string, target: string, at: string, 
+/**
+ * Graph's validation request passed through: the app's answer went back to Graph.
+ */
+handshake: boolean, 
+/**
+ * Rejected items (forged, unknown) were left out of the body handed on.
+ */
+filtered: boolean, 
+/**
+ * The app's status; null when it did not answer (refused, timed out).
+ */
+status: number | null, headers: Record<string, string>, 
+/**
+ * The first 64 KiB of the app's answer, as text.
+ */
+body: string, bodyTruncated: boolean, latencyMs: number, 
+/**
+ * Why there is no answer: refused, timed out, …
+ */
+error: string | null, 
+/**
+ * When the app's answer would have broken Graph's rules (3 s to acknowledge, a 2xx).
+ */
+warning: string | null, };
 
 export type Inspection = { notification: Notification, 
 /**
@@ -69,7 +107,29 @@ item: string,
 /**
  * The request it came in: method, path, headers, body, status answered and latency.
  */
-request: RequestRecord | null, };
+request: RequestRecord | null, 
+/**
+ * What the user's app answered each time the delivery was handed on to it.
+ */
+relays: Array<RelayRecord>, };
+
+export type ReplayTarget = { "kind": "receiver" } | { "kind": "url", "url": string };
+
+export type ReplayEdits = { body: string | null, headers: { [key in string]: string }, };
+
+export type ReplayOutcome = { 
+/**
+ * The delivery that was sent again.
+ */
+originalRequestId: string, url: string, status: number, 
+/**
+ * The first 64 KiB of the answer, as text.
+ */
+body: string, latencyMs: number, 
+/**
+ * The new request the receiver stored (a replay to the receiver).
+ */
+requestId: string | null, edited: boolean, };
 
 export type SubscriptionStatus = "active" | "expired" | "removed" | "failed";
 
@@ -289,7 +349,7 @@ keeper: Array<KeeperEvent>,
  */
 missed: number, };
 
-export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "keeper", event: KeeperEvent, } | { "type": "storeFailed", message: string, };
+export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "keeper", event: KeeperEvent, } | { "type": "relayed", relay: RelayRecord, } | { "type": "storeFailed", message: string, };
 
 export type SandboxStatus = { graphUrl: string, subscriptionId: string, resource: string, expirationDateTime: string, 
 /**

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::{Notification, RequestRecord};
+use super::{Notification, RelayRecord, RequestRecord};
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -15,4 +15,6 @@ pub struct Inspection {
     pub item: String,
     /// The request it came in: method, path, headers, body, status answered and latency.
     pub request: Option<RequestRecord>,
+    /// What the user's app answered each time the delivery was handed on to it.
+    pub relays: Vec<RelayRecord>,
 }

@@ -4,12 +4,14 @@
 mod inspection;
 mod keeper;
 mod notification;
+mod relay;
 mod request;
 mod subscription;
 
 pub use inspection::Inspection;
 pub use keeper::{KeeperAction, KeeperEvent};
 pub use notification::{Notification, Verdict};
+pub use relay::RelayRecord;
 pub use request::{RequestKind, RequestRecord};
 pub use subscription::{Subscription, SubscriptionStatus};
 

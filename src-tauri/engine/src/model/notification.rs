@@ -57,4 +57,6 @@ pub struct Notification {
     pub request_id: String,
     /// Position of the item in its batch.
     pub position: u32,
+    /// The request this one replayed (`hookscope replay`), when it is a replay.
+    pub replay_of: Option<String>,
 }

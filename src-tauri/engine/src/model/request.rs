@@ -61,4 +61,6 @@ pub struct RequestRecord {
     pub response: String,
     /// From the first byte read to the answer; null while a commit is still being timed.
     pub latency_ms: Option<f64>,
+    /// The delivery this request replayed (`hookscope replay`), when it is a replay.
+    pub replay_of: Option<String>,
 }

@@ -17,6 +17,8 @@ use super::{batch, handshake, LIFECYCLE_PATH, NOTIFICATIONS_PATH};
 use crate::bus::{Bus, Event};
 use crate::clock::{now_micros, rfc3339_millis};
 use crate::model::RequestKind;
+use crate::model::Verdict;
+use crate::relay::{Delivery, Relay, REPLAY_HEADER, REQUEST_ID_HEADER};
 use crate::store::{RequestRow, Store, UNAVAILABLE_MESSAGE};
 
 pub struct ReceiverState {
@@ -24,6 +26,8 @@ pub struct ReceiverState {
     pub bus: Bus,
     pub book: SubscriptionBook,
     pub rich: RichChecks,
+    /// `--forward-to`: accepted deliveries are handed on to the user's app after they are stored.
+    pub relay: Option<Arc<Relay>>,
     pub body_limit: usize,
 }
 
@@ -49,12 +53,21 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         status: 0,
         response: String::new(),
         latency_us: None,
+        replay_of: replay_of(&parts.headers),
     };
 
     if let Some(token) = handshake::token(parts.uri.query()) {
         // Graph's handshake body is empty and meaningless; it is not read, only its size noted.
         row.body_truncated = row.body_size > 0;
         row.kind = RequestKind::Handshake;
+        if let Some(relay) = state.relay.as_ref().filter(|r| r.options().handshake) {
+            state.bus.publish(Event::Handshake {
+                request_id: row.id.clone(),
+                path: row.path.clone(),
+                at: rfc3339_millis(row.received_at),
+            });
+            return pass_handshake(&state, relay, row, &parts, started).await;
+        }
         row.status = 200;
         row.response = String::from_utf8_lossy(&token).into_owned();
         row.latency_us = Some(started.elapsed().as_micros() as i64);
@@ -179,8 +192,22 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
     drop(items);
     row.kind = kind;
     row.status = StatusCode::ACCEPTED.as_u16();
+    let handed_on = state
+        .relay
+        .as_ref()
+        .and_then(|_| delivery(&row, &notifications, &bytes, &parts.headers, &parsed.tokens));
+    let request_id = row.id.clone();
     match state.store.record(row, notifications, started).await {
-        Ok(()) => plain(StatusCode::ACCEPTED, Bytes::new()),
+        Ok(()) => {
+            if let (Some(relay), Some(delivery)) = (&state.relay, handed_on) {
+                relay.hand_on(delivery);
+            }
+            let mut response = plain(StatusCode::ACCEPTED, Bytes::new());
+            if let Ok(id) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert(REQUEST_ID_HEADER, id);
+            }
+            response
+        }
         Err(error) => {
             tracing::error!(%error, "refused a delivery with 503");
             plain(
@@ -189,6 +216,91 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
             )
         }
     }
+}
+
+/// The original a replay names, when it is shaped like one of Hookscope's ids (it is only a label).
+fn replay_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(REPLAY_HEADER)?.to_str().ok()?;
+    uuid::Uuid::parse_str(value).ok().map(|id| id.to_string())
+}
+
+/// What to hand on to the user's app: the delivery byte for byte when every item was accepted, only
+/// the accepted items when some were not (a forged item never reaches the app), nothing when none was.
+fn delivery(
+    row: &RequestRow,
+    notifications: &[crate::store::NotificationRow],
+    body: &Bytes,
+    headers: &axum::http::HeaderMap,
+    tokens: &batch::Tokens,
+) -> Option<Delivery> {
+    let accepted: Vec<&crate::store::NotificationRow> = notifications
+        .iter()
+        .filter(|n| n.verdict == Verdict::Accepted)
+        .collect();
+    if accepted.is_empty() {
+        return None;
+    }
+    let filtered = accepted.len() < notifications.len();
+    let body = if filtered {
+        let items: Vec<&str> = accepted
+            .iter()
+            .filter_map(|n| {
+                let start = n.item_offset as usize;
+                std::str::from_utf8(body.get(start..start + n.item_length as usize)?).ok()
+            })
+            .collect();
+        let mut rebuilt = format!("{{\"value\":[{}]", items.join(","));
+        if let batch::Tokens::Present(tokens) = tokens {
+            rebuilt.push_str(",\"validationTokens\":");
+            rebuilt.push_str(&serde_json::to_string(tokens).unwrap_or_else(|_| "[]".into()));
+        }
+        rebuilt.push('}');
+        Bytes::from(rebuilt)
+    } else {
+        body.clone()
+    };
+    Some(Delivery {
+        request_id: row.id.clone(),
+        headers: headers.clone(),
+        body,
+        filtered,
+    })
+}
+
+/// Graph's handshake handed to the user's app; its answer goes back to Graph, whatever it is, so the
+/// user's own handshake code is what Graph tests.
+async fn pass_handshake(
+    state: &ReceiverState,
+    relay: &Relay,
+    mut row: RequestRow,
+    parts: &axum::http::request::Parts,
+    started: Instant,
+) -> Response {
+    let query = parts.uri.query().unwrap_or_default();
+    let (status, body, content_type) =
+        match relay.pass_handshake(&row.id, query, &parts.headers).await {
+            Ok((status, content_type, body)) => (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                body,
+                content_type,
+            ),
+            Err(why) => (
+                StatusCode::BAD_GATEWAY,
+                Bytes::from(format!(
+                    "The handshake was passed to your app and it did not answer: {why}"
+                )),
+                None,
+            ),
+        };
+    row.status = status.as_u16();
+    row.response = String::from_utf8_lossy(&body).into_owned();
+    row.latency_us = Some(started.elapsed().as_micros() as i64);
+    state.store.record_later(row);
+    let mut response = (status, Body::from(body)).into_response();
+    if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
 }
 
 fn is_json(content_type: &str) -> bool {

@@ -129,6 +129,11 @@ pub async fn start(
     let state = Arc::new(ReceiverState {
         book: SubscriptionBook::new(store.clone()),
         rich: rich::RichChecks::new(keychain),
+        relay: options
+            .relay
+            .clone()
+            .map(|relay| crate::relay::Relay::new(relay, store.clone(), bus.clone()).map(Arc::new))
+            .transpose()?,
         store,
         bus,
         body_limit: options.body_limit,

@@ -17,7 +17,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub use reads::{NotificationQuery, RequestQuery};
-pub use rows::{CertificateChange, CertificateRow, NotificationRow, RequestRow};
+pub use rows::{CertificateChange, CertificateRow, NotificationRow, RelayRow, RequestRow};
 
 use crate::bus::Bus;
 use crate::config::{Durability, EngineConfig};
@@ -213,6 +213,19 @@ impl Store {
             .send(Job::Setting {
                 key: key.to_string(),
                 value,
+                ack,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Records what the user's app answered a relayed delivery.
+    pub async fn put_relay(&self, row: RelayRow) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::Relay {
+                row: Box::new(row),
                 ack,
             })
             .await

@@ -5,11 +5,11 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use std::collections::HashMap;
 
-use super::rows::{CertificateRow, NotificationRow, RequestRow};
+use super::rows::{CertificateRow, NotificationRow, RelayRow, RequestRow};
 use super::Store;
 use crate::model::{
-    KeeperAction, KeeperEvent, Notification, Page, RequestKind, RequestRecord, Subscription,
-    SubscriptionStatus, Verdict,
+    KeeperAction, KeeperEvent, Notification, Page, RelayRecord, RequestKind, RequestRecord,
+    Subscription, SubscriptionStatus, Verdict,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -83,6 +83,7 @@ struct RequestColumns {
     status: i64,
     response: String,
     latency_us: Option<i64>,
+    replay_of: Option<String>,
 }
 
 impl From<RequestColumns> for RequestRow {
@@ -101,6 +102,7 @@ impl From<RequestColumns> for RequestRow {
             status: c.status as u16,
             response: c.response,
             latency_us: c.latency_us,
+            replay_of: c.replay_of,
         }
     }
 }
@@ -186,30 +188,37 @@ impl Store {
         push_limit(&mut query, q.limit);
         let rows: Vec<NotificationColumns> = query.build_query_as().fetch_all(self.pool()).await?;
         // A page's items usually share a few requests: read each body once and slice the items out.
-        let mut bodies: HashMap<String, Vec<u8>> = HashMap::new();
+        let mut bodies: HashMap<String, (Vec<u8>, Option<String>)> = HashMap::new();
         let mut wanted: Vec<&str> = rows.iter().map(|r| r.request_id.as_str()).collect();
         wanted.sort_unstable();
         wanted.dedup();
         for chunk in wanted.chunks(500) {
-            let mut fetch =
-                QueryBuilder::<Sqlite>::new("SELECT id, body FROM requests WHERE id IN (");
+            let mut fetch = QueryBuilder::<Sqlite>::new(
+                "SELECT id, body, replay_of FROM requests WHERE id IN (",
+            );
             let mut list = fetch.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
             }
             fetch.push(")");
-            let found: Vec<(String, Vec<u8>)> =
+            let found: Vec<(String, Vec<u8>, Option<String>)> =
                 fetch.build_query_as().fetch_all(self.pool()).await?;
-            bodies.extend(found);
+            bodies.extend(
+                found
+                    .into_iter()
+                    .map(|(id, body, replay)| (id, (body, replay))),
+            );
         }
         let items = rows
             .into_iter()
             .map(|row| {
-                let body = bodies
+                let (body, replay_of) = bodies
                     .get(&row.request_id)
-                    .map(Vec::as_slice)
+                    .map(|(body, replay)| (body.as_slice(), replay.clone()))
                     .unwrap_or_default();
-                row.into_notification(body)
+                let mut note = row.into_notification(body);
+                note.replay_of = replay_of;
+                note
             })
             .collect();
         Ok(page(items, q.limit, |n| &n.id))
@@ -218,7 +227,7 @@ impl Store {
     pub async fn requests(&self, q: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {
         let mut query = QueryBuilder::<Sqlite>::new(
             "SELECT id, received_at, method, path, query, headers, body, body_size, body_truncated, kind, status, \
-             response, coalesce(r.latency_us, l.latency_us) AS latency_us FROM requests r \
+             response, coalesce(r.latency_us, l.latency_us) AS latency_us, replay_of FROM requests r \
              LEFT JOIN request_latencies l ON l.request_id = r.id WHERE 1 = 1",
         );
         if let Some(before) = &q.before {
@@ -235,11 +244,23 @@ impl Store {
         ))
     }
 
+    /// What the user's app answered each time this delivery was handed on to it, oldest first.
+    pub async fn relays(&self, request_id: &str) -> anyhow::Result<Vec<RelayRecord>> {
+        let rows: Vec<RelayRow> = sqlx::query_as(
+            "SELECT id, request_id, target, at, handshake, filtered, status, headers, body, body_truncated, \
+             latency_us, error FROM relays WHERE request_id = ? ORDER BY id",
+        )
+        .bind(request_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(RelayRow::to_record).collect())
+    }
+
     /// One recorded request, with its latency.
     pub async fn request(&self, id: &str) -> anyhow::Result<Option<RequestRecord>> {
         let row: Option<RequestColumns> = sqlx::query_as(
             "SELECT id, received_at, method, path, query, headers, body, body_size, body_truncated, kind, status, \
-             response, coalesce(r.latency_us, l.latency_us) AS latency_us FROM requests r \
+             response, coalesce(r.latency_us, l.latency_us) AS latency_us, replay_of FROM requests r \
              LEFT JOIN request_latencies l ON l.request_id = r.id WHERE r.id = ?",
         )
         .bind(id)
@@ -292,12 +313,15 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM requests WHERE id = ?")
-            .bind(&row.request_id)
-            .fetch_optional(self.pool())
-            .await?
-            .unwrap_or_default();
-        Ok(Some(row.into_notification(&body)))
+        let (body, replay_of): (Vec<u8>, Option<String>) =
+            sqlx::query_as("SELECT body, replay_of FROM requests WHERE id = ?")
+                .bind(&row.request_id)
+                .fetch_optional(self.pool())
+                .await?
+                .unwrap_or_default();
+        let mut note = row.into_notification(&body);
+        note.replay_of = replay_of;
+        Ok(Some(note))
     }
 
     /// The item's JSON exactly as it stood in its batch (a slice of the stored request body).

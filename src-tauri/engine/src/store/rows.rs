@@ -4,7 +4,7 @@
 use base64::Engine as _;
 
 use crate::clock::rfc3339_millis;
-use crate::model::{Notification, RequestKind, RequestRecord, Verdict};
+use crate::model::{Notification, RelayRecord, RequestKind, RequestRecord, Verdict};
 
 #[derive(Debug, Clone)]
 pub struct RequestRow {
@@ -22,6 +22,8 @@ pub struct RequestRow {
     pub status: u16,
     pub response: String,
     pub latency_us: Option<i64>,
+    /// The request this one replays, from Hookscope's own `x-hookscope-replay-of` header.
+    pub replay_of: Option<String>,
 }
 
 impl RequestRow {
@@ -42,6 +44,7 @@ impl RequestRow {
             status: self.status,
             response: self.response.clone(),
             latency_ms: self.latency_us.map(micros_to_millis),
+            replay_of: self.replay_of.clone(),
         }
     }
 }
@@ -112,6 +115,7 @@ impl NotificationRow {
             tokens_valid: self.tokens_valid,
             request_id: self.request_id.clone(),
             position: self.position,
+            replay_of: None,
         }
     }
 }
@@ -170,4 +174,57 @@ pub enum CertificateChange {
     /// Marks every certificate but this one retired (a rotation).
     RetireAllBut(String),
     Delete(String),
+}
+
+/// One hand-on to the user's app, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RelayRow {
+    pub id: String,
+    pub request_id: String,
+    pub target: String,
+    pub at: i64,
+    pub handshake: bool,
+    pub filtered: bool,
+    pub status: Option<i64>,
+    /// A JSON object of the app's answer headers.
+    pub headers: String,
+    pub body: Vec<u8>,
+    pub body_truncated: bool,
+    pub latency_us: i64,
+    pub error: Option<String>,
+}
+
+/// Graph gives a receiver 3 s to acknowledge before it counts the delivery as slow (reference §4.3).
+const GRAPH_DEADLINE_US: i64 = 3_000_000;
+
+impl RelayRow {
+    pub fn to_record(&self) -> RelayRecord {
+        let warning = if self.error.is_some() {
+            None
+        } else if self.latency_us > GRAPH_DEADLINE_US {
+            Some(format!(
+                "Your app took {:.1} s: Graph gives a receiver 3 s, so answering Graph from this app directly would make Graph retry and then throttle it; acknowledge first and work afterwards.",
+                self.latency_us as f64 / 1e6
+            ))
+        } else {
+            self.status
+                .filter(|s| !(200..300).contains(s))
+                .map(|s| format!("Your app answered {s}: Graph treats anything but a 2xx as a failure and retries the delivery."))
+        };
+        RelayRecord {
+            id: self.id.clone(),
+            request_id: self.request_id.clone(),
+            target: self.target.clone(),
+            at: rfc3339_millis(self.at),
+            handshake: self.handshake,
+            filtered: self.filtered,
+            status: self.status.map(|s| s as u16),
+            headers: serde_json::from_str(&self.headers).unwrap_or_default(),
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+            body_truncated: self.body_truncated,
+            latency_ms: micros_to_millis(self.latency_us),
+            error: self.error.clone(),
+            warning,
+        }
+    }
 }

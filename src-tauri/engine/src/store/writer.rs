@@ -11,7 +11,7 @@ use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::dedupe::Seen;
-use super::rows::{CertificateChange, NotificationRow, RequestRow};
+use super::rows::{CertificateChange, NotificationRow, RelayRow, RequestRow};
 use super::StoreError;
 use crate::bus::{Bus, Event};
 use crate::clock::now_micros;
@@ -52,6 +52,11 @@ pub(crate) enum Job {
     Setting {
         key: String,
         value: Option<String>,
+        ack: Ack,
+    },
+    /// What the user's app answered a relayed delivery; one statement after the group.
+    Relay {
+        row: Box<RelayRow>,
         ack: Ack,
     },
     /// Certificates change a few times a year; a statement of its own.
@@ -98,6 +103,7 @@ pub(crate) async fn run(
         let mut keeper = Vec::new();
         let mut settings = Vec::new();
         let mut certificates = Vec::new();
+        let mut relays = Vec::new();
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
@@ -107,6 +113,7 @@ pub(crate) async fn run(
                 Job::Keeper { event, ack } => keeper.push((event, ack)),
                 Job::Setting { key, value, ack } => settings.push((key, value, ack)),
                 Job::Certificate { change, ack } => certificates.push((change, ack)),
+                Job::Relay { row, ack } => relays.push((row, ack)),
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
@@ -128,6 +135,9 @@ pub(crate) async fn run(
         }
         for (change, ack) in certificates {
             let _ = ack.send(change_certificate(&mut conn, change).await);
+        }
+        for (row, ack) in relays {
+            let _ = ack.send(insert_relay(&mut conn, &row).await);
         }
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
@@ -239,21 +249,21 @@ async fn commit_group(
             // Building the public records copies every body; skip it when nobody is watching.
             let watched = bus.has_subscribers();
             if watched && !notifications.is_empty() {
-                let bodies: std::collections::HashMap<&str, &[u8]> = requests
+                let bodies: std::collections::HashMap<&str, (&[u8], &Option<String>)> = requests
                     .iter()
-                    .map(|r| (r.id.as_str(), &r.body[..]))
+                    .map(|r| (r.id.as_str(), (&r.body[..], &r.replay_of)))
                     .collect();
                 let stored: Arc<[_]> = notifications
                     .iter()
                     .zip(duplicates)
                     .map(|(row, duplicate)| {
-                        row.to_notification(
-                            duplicate,
-                            bodies
-                                .get(row.request_id.as_str())
-                                .copied()
-                                .unwrap_or_default(),
-                        )
+                        let (body, replay_of) = bodies
+                            .get(row.request_id.as_str())
+                            .copied()
+                            .unwrap_or((&[], &None));
+                        let mut note = row.to_notification(duplicate, body);
+                        note.replay_of = replay_of.clone();
+                        note
                     })
                     .collect();
                 bus.publish(Event::NotificationsStored {
@@ -374,7 +384,7 @@ fn push_requests<'a>(query: &mut QueryBuilder<'a, Sqlite>, rows: &'a [RequestRow
     }
     query.push(
         "INSERT OR IGNORE INTO requests (id, received_at, method, path, query, headers, body, body_size, \
-         body_truncated, kind, status, response, latency_us) ",
+         body_truncated, kind, status, response, latency_us, replay_of) ",
     );
     query.push_values(rows, |mut row, request| {
         row.push_bind(&request.id)
@@ -389,7 +399,8 @@ fn push_requests<'a>(query: &mut QueryBuilder<'a, Sqlite>, rows: &'a [RequestRow
             .push_bind(request.kind.as_str())
             .push_bind(i64::from(request.status))
             .push_bind(&request.response)
-            .push_bind(request.latency_us);
+            .push_bind(request.latency_us)
+            .push_bind(&request.replay_of);
     });
     query.push("; ");
 }
@@ -568,5 +579,27 @@ async fn change_certificate(
             .execute(&mut *conn)
             .await?,
     };
+    Ok(())
+}
+
+async fn insert_relay(conn: &mut SqliteConnection, row: &RelayRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO relays (id, request_id, target, at, handshake, filtered, status, headers, body, \
+         body_truncated, latency_us, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&row.id)
+    .bind(&row.request_id)
+    .bind(&row.target)
+    .bind(row.at)
+    .bind(row.handshake)
+    .bind(row.filtered)
+    .bind(row.status)
+    .bind(&row.headers)
+    .bind(&row.body)
+    .bind(row.body_truncated)
+    .bind(row.latency_us)
+    .bind(&row.error)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

@@ -9,6 +9,9 @@ import type {
   Notification,
   Page,
   ReceiverStatus,
+  ReplayEdits,
+  ReplayOutcome,
+  ReplayTarget,
   RemoteSubscription,
   ResourceKind,
   SandboxSend,
@@ -57,6 +60,7 @@ export function makeNotification(fields: Partial<Notification> = {}): Notificati
     tokensValid: null,
     requestId: fakeId(),
     position: 0,
+    replayOf: null,
     ...fields,
   };
 }
@@ -227,7 +231,32 @@ export class MemoryBackend implements Backend {
         status: 202,
         response: '',
         latencyMs: 1.4,
+        replayOf: n.replayOf,
       },
+      relays: [],
+    };
+  }
+
+  /** Replays asked for, in order (what a test checks was sent). */
+  readonly replays: { id: string; target: ReplayTarget; edits: ReplayEdits }[] = [];
+
+  async replay(id: string, target: ReplayTarget, edits: ReplayEdits): Promise<ReplayOutcome> {
+    const original = this.stored.find((n) => n.id === id || n.requestId === id);
+    if (!original) throw new Error(`No delivery ${id} here; \`hookscope requests\` and \`hookscope notifications\` show the ids.`);
+    this.replays.push({ id, target, edits: structuredClone(edits) });
+    const requestId = fakeId();
+    if (target.kind === 'receiver') {
+      const copy = makeNotification({ ...original, id: fakeId(), requestId, duplicate: edits.body === null, replayOf: original.requestId });
+      this.emit({ notifications: [copy] });
+    }
+    return {
+      originalRequestId: original.requestId,
+      url: target.kind === 'receiver' ? DEMO_STATUS.urls!.notificationUrl : target.url,
+      status: 202,
+      body: '',
+      latencyMs: 1.1,
+      requestId: target.kind === 'receiver' ? requestId : null,
+      edited: edits.body !== null || Object.keys(edits.headers).length > 0,
     };
   }
 

@@ -9,6 +9,9 @@ import type {
   Notification,
   Page,
   ReceiverStatus,
+  ReplayEdits,
+  ReplayOutcome,
+  ReplayTarget,
   RemoteSubscription,
   ResourceKind,
   SandboxStatus,
@@ -29,6 +32,8 @@ export function createTauriBackend(): Backend {
     notificationsPage: (limit, before) => invoke<Page<Notification>>('notifications_page', { limit, before }),
 
     inspect: (id) => invoke<Inspection>('inspect_notification', { id }),
+
+    replay: (id, target, edits) => invoke<ReplayOutcome>('replay_delivery', { id, target, edits }),
 
     async watchFeed(onBatch): Promise<Unwatch> {
       let active = true;

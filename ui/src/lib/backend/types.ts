@@ -7,6 +7,9 @@ import type {
   Notification,
   Page,
   ReceiverStatus,
+  ReplayEdits,
+  ReplayOutcome,
+  ReplayTarget,
   RemoteSubscription,
   ResourceKind,
   SandboxSend,
@@ -28,6 +31,8 @@ export interface Backend {
   notificationsPage(limit: number, before: string | null): Promise<Page<Notification>>;
   /** `inspect_notification`: one notification with its item as delivered and the request it came in. */
   inspect(id: string): Promise<Inspection>;
+  /** `replay_delivery`: a stored delivery sent again, to the receiver (marked as a replay) or a URL. */
+  replay(id: string, target: ReplayTarget, edits: ReplayEdits): Promise<ReplayOutcome>;
   /** `watch_feed`: batches of what the engine stored, at most one every ~30 ms. */
   watchFeed(onBatch: (batch: FeedBatch) => void): Promise<Unwatch>;
   /** Puts text on the system clipboard. */

@@ -1,0 +1,290 @@
+//! `listen --forward-to`: each accepted delivery handed on to the user's own app, after Hookscope stored
+//! and acknowledged it, so a slow or broken app never makes Graph retry. The original body byte for byte
+//! and the original headers (minus hop-by-hop ones) go on; what the app answered is stored with the
+//! delivery. Bounded: a few deliveries in flight, a queue behind them, a timeout each, no retries.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, HeaderValue};
+use bytes::Bytes;
+use tokio::sync::Semaphore;
+
+use crate::bus::{Bus, Event};
+use crate::clock::now_micros;
+use crate::store::{RelayRow, Store};
+
+/// The app's answers are kept up to this size, like request bodies that are cut.
+const KEPT_ANSWER: usize = 64 * 1024;
+/// Deliveries waiting for a free slot beyond this are recorded as dropped, never queued without end.
+const MAX_WAITING: usize = 1_000;
+/// Marks what Hookscope hands on, so the app can tell a relayed delivery from Graph's own.
+pub const RELAYED_HEADER: &str = "x-hookscope-request-id";
+
+#[derive(Debug, Clone)]
+pub struct RelayOptions {
+    /// The user's app: every accepted delivery is POSTed here.
+    pub target: String,
+    /// Hand Graph's validation requests on as well, and answer Graph with what the app answered.
+    pub handshake: bool,
+    pub timeout: Duration,
+    /// Deliveries in flight to the app at once.
+    pub concurrency: usize,
+}
+
+impl RelayOptions {
+    pub fn new(target: &str) -> anyhow::Result<RelayOptions> {
+        let url = url::Url::parse(target.trim()).map_err(|error| {
+            anyhow::anyhow!("The forward target {target:?} is not a URL ({error}); give it as http://localhost:3000/api/notifications.")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            anyhow::bail!("The forward target {target:?} must be an http:// or https:// URL, like http://localhost:3000/api/notifications.");
+        }
+        Ok(RelayOptions {
+            target: url.to_string(),
+            handshake: false,
+            timeout: Duration::from_secs(10),
+            concurrency: 8,
+        })
+    }
+}
+
+/// A delivery to hand on: what Graph sent (or the accepted part of it).
+pub struct Delivery {
+    pub request_id: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Rejected items were left out of `body`.
+    pub filtered: bool,
+}
+
+pub struct Relay {
+    options: RelayOptions,
+    http: reqwest::Client,
+    slots: Arc<Semaphore>,
+    /// Deliveries waiting for a slot.
+    waiting: Arc<AtomicUsize>,
+    store: Store,
+    bus: Bus,
+}
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and those the client
+/// library sets itself.
+fn hand_on_headers(original: &HeaderMap, request_id: &str) -> HeaderMap {
+    const DROPPED: [&str; 11] = [
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    ];
+    let mut headers = HeaderMap::new();
+    for (name, value) in original {
+        if !DROPPED.contains(&name.as_str()) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(RELAYED_HEADER, value);
+    }
+    headers
+}
+
+impl Relay {
+    pub fn new(options: RelayOptions, store: Store, bus: Bus) -> anyhow::Result<Relay> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Relay {
+            slots: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            waiting: Arc::default(),
+            options,
+            http,
+            store,
+            bus,
+        })
+    }
+
+    pub fn options(&self) -> &RelayOptions {
+        &self.options
+    }
+
+    /// Hands a stored, acknowledged delivery on in the background; never awaited by the receiver.
+    pub fn hand_on(self: &Arc<Self>, delivery: Delivery) {
+        let relay = self.clone();
+        tokio::spawn(async move {
+            if relay.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+                relay.waiting.fetch_sub(1, Ordering::SeqCst);
+                let error = "Dropped: too many deliveries were waiting for your app; it is too slow for this rate.";
+                relay
+                    .record(&delivery, false, Err(error.to_owned()), Duration::ZERO)
+                    .await;
+                return;
+            }
+            let slot = relay.slots.clone().acquire_owned().await;
+            relay.waiting.fetch_sub(1, Ordering::SeqCst);
+            let Ok(_slot) = slot else { return };
+            let started = Instant::now();
+            let answer = relay
+                .http
+                .post(&relay.options.target)
+                .headers(hand_on_headers(&delivery.headers, &delivery.request_id))
+                .body(delivery.body.clone())
+                .send()
+                .await;
+            let answer = read(answer).await;
+            relay
+                .record(&delivery, false, answer, started.elapsed())
+                .await;
+        });
+    }
+
+    /// Graph's validation request passed through to the app (the same query, an empty body); its
+    /// status, content type and body are what Graph gets back. Recorded like a delivery.
+    pub async fn pass_handshake(
+        &self,
+        request_id: &str,
+        query: &str,
+        headers: &HeaderMap,
+    ) -> Result<(u16, Option<String>, Bytes), String> {
+        let mut url = url::Url::parse(&self.options.target).map_err(|e| e.to_string())?;
+        url.set_query(Some(query));
+        let started = Instant::now();
+        let answer = self
+            .http
+            .post(url)
+            .headers(hand_on_headers(headers, request_id))
+            .body(Vec::new())
+            .send()
+            .await;
+        let answer = read(answer).await;
+        let delivery = Delivery {
+            request_id: request_id.to_owned(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            filtered: false,
+        };
+        self.record(&delivery, true, answer.clone(), started.elapsed())
+            .await;
+        answer.map(|a| (a.status, a.content_type, a.body))
+    }
+
+    async fn record(
+        &self,
+        delivery: &Delivery,
+        handshake: bool,
+        answer: Result<Answer, String>,
+        took: Duration,
+    ) {
+        let (status, headers, body, truncated, error) = match answer {
+            Ok(a) => {
+                let truncated = a.body.len() > KEPT_ANSWER;
+                let kept = a.body.slice(..a.body.len().min(KEPT_ANSWER)).to_vec();
+                (Some(i64::from(a.status)), a.headers, kept, truncated, None)
+            }
+            Err(error) => (None, "{}".to_owned(), Vec::new(), false, Some(error)),
+        };
+        let row = RelayRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            request_id: delivery.request_id.clone(),
+            target: self.options.target.clone(),
+            at: now_micros(),
+            handshake,
+            filtered: delivery.filtered,
+            status,
+            headers,
+            body,
+            body_truncated: truncated,
+            latency_us: took.as_micros() as i64,
+            error,
+        };
+        let record = row.to_record();
+        if let Err(error) = self.store.put_relay(row).await {
+            tracing::warn!(%error, "could not record what the forward target answered");
+        }
+        self.bus.publish(Event::Relayed { relay: record });
+    }
+}
+
+#[derive(Clone)]
+struct Answer {
+    status: u16,
+    content_type: Option<String>,
+    /// A JSON object of the answer's headers.
+    headers: String,
+    body: Bytes,
+}
+
+async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, String> {
+    let response = sent.map_err(|error| {
+        if error.is_timeout() {
+            "Your app did not answer within the relay's timeout.".to_owned()
+        } else if error.is_connect() {
+            "Your app refused the connection: is it running and listening at that address?"
+                .to_owned()
+        } else {
+            format!("The request to your app failed: {error}.")
+        }
+    })?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let headers: serde_json::Map<String, serde_json::Value> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            )
+        })
+        .collect();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|error| format!("Your app's answer could not be read: {error}."))?;
+    Ok(Answer {
+        status,
+        content_type,
+        headers: serde_json::Value::Object(headers).to_string(),
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_stay_behind_and_the_delivery_is_named() {
+        let mut original = HeaderMap::new();
+        original.insert("content-type", HeaderValue::from_static("application/json"));
+        original.insert("connection", HeaderValue::from_static("keep-alive"));
+        original.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        original.insert("client-request-id", HeaderValue::from_static("abc"));
+        let handed = hand_on_headers(&original, "req-1");
+        assert_eq!(handed["content-type"], "application/json");
+        assert_eq!(handed["client-request-id"], "abc");
+        assert_eq!(handed[RELAYED_HEADER], "req-1");
+        assert!(handed.get("connection").is_none() && handed.get("transfer-encoding").is_none());
+    }
+
+    #[test]
+    fn targets_must_be_http_urls() {
+        assert!(RelayOptions::new("http://localhost:3000/api/hooks").is_ok());
+        assert!(RelayOptions::new("localhost:3000").is_err());
+        assert!(RelayOptions::new("ftp://x").is_err());
+    }
+}
