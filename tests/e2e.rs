@@ -380,6 +380,32 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
             png,
         );
     }
+
+    // Replayed from the inspector: the receiver judges it again (decrypted again) and the feed marks it.
+    client
+        .find(Locator::Css("#inspector [data-action='replay']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let result = wait_for("the replay's answer", Duration::from_secs(15), async || {
+        let text = text_of(&client, "#inspector [data-testid='replay-result']").await?;
+        (!text.is_empty()).then_some(text)
+    })
+    .await;
+    assert!(result.contains("answered 202"), "{result}");
+    let replayed = wait_for("the replayed row", Duration::from_secs(15), async || {
+        row_texts(&client)
+            .await?
+            .into_iter()
+            .find(|r| r.contains("replayed"))
+    })
+    .await;
+    assert!(
+        replayed.contains("decrypted"),
+        "judged and decrypted again: {replayed}"
+    );
     client.close().await.unwrap();
     drop(driver);
 }
