@@ -196,3 +196,83 @@ fn failures_are_one_line_on_stderr_with_a_non_zero_exit() {
         "says what to do: {err}"
     );
 }
+
+#[test]
+fn listen_with_an_ngrok_tunnel_says_what_is_missing_and_keeps_receiving_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    // No authtoken: one sentence that says where to get one; the receiver still answers locally.
+    let mut listener = Listener::spawn(dir.path(), &["--tunnel", "ngrok"]);
+    assert!(listener.first["publicUrl"].is_null());
+    let mut states = Vec::new();
+    while !states
+        .iter()
+        .any(|s: &serde_json::Value| s["state"] == "offline")
+    {
+        let event = listener.next_event();
+        if event["type"] == "tunnel" {
+            states.push(event);
+        }
+    }
+    assert_eq!(states[0]["state"], "connecting");
+    let offline = states.last().unwrap();
+    assert_eq!(offline["retrying"], false);
+    assert!(
+        offline["reason"]
+            .as_str()
+            .unwrap()
+            .contains("NGROK_AUTHTOKEN"),
+        "{offline}"
+    );
+    let echoed = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/notifications?validationToken=still+local",
+            listener.local_url
+        ))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(echoed, "still local");
+    listener.stop();
+
+    // ngrok out of reach (its service address is a closed port here): offline, retrying.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let mut listener = Listener::spawn_with(
+        dir.path(),
+        &["--tunnel", "ngrok"],
+        &[
+            ("NGROK_AUTHTOKEN", "2fake_token_for_the_test"),
+            ("HOOKSCOPE_NGROK_SERVER", &server),
+        ],
+    );
+    let offline = loop {
+        let event = listener.next_event();
+        if event["type"] == "tunnel" && event["state"] == "offline" {
+            break event;
+        }
+    };
+    assert_eq!(offline["retrying"], true);
+    assert!(
+        offline["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be reached"),
+        "{offline}"
+    );
+    listener.stop();
+
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "listen",
+            "--tunnel",
+            "ngrok",
+            "--public-url",
+            "https://x.example.test",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("Choose one"), "{err}");
+}

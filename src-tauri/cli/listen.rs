@@ -10,6 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::output::{json_line, notification_text, request_text};
 use super::{Global, ListenArgs};
+use hookscope_engine::tunnel::{self, TunnelState};
 
 pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::Result<()> {
     let relay = match &args.forward_to {
@@ -47,10 +48,25 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
         body_limit: args.body_limit,
         relay,
     };
+    let ngrok = matches!(args.tunnel, super::Tunnel::Ngrok);
+    if ngrok && options.public_url.is_some() {
+        anyhow::bail!(
+            "Choose one: --tunnel ngrok opens a tunnel itself, --public-url names one you run."
+        );
+    }
     let stop = stop_signal()?;
     let mut events = engine.events();
-    let listening = engine.listen(&options).await?;
+    let mut listening = engine.listen(&options).await?;
     let urls = listening.urls().clone();
+    let tunnel = ngrok.then(|| {
+        tunnel::supervise(
+            tunnel::NgrokTunnel::new(tunnel::ngrok_options(&engine.config().data_dir)),
+            urls.local_url.clone(),
+            engine.bus().clone(),
+            tunnel::SupervisorTimings::default(),
+        )
+    });
+    let mut tunnel_states = tunnel.as_ref().map(|t| t.states.clone());
     // The keeper needs Graph; without credentials the receiver still runs and says why nothing renews.
     let graph = super::graph::keeper_client(engine, global)
         .await
@@ -73,8 +89,10 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
             writeln!(out, "Listening on {}", urls.local_url)?;
             writeln!(out, "  notification URL: {}", urls.notification_url)?;
             writeln!(out, "  lifecycle URL:    {}", urls.lifecycle_url)?;
-            if urls.public_url.is_none() {
-                writeln!(out, "  Local only: Graph cannot reach this receiver; give --public-url for your own tunnel.")?;
+            if ngrok {
+                writeln!(out, "  tunnel:           opening an ngrok tunnel; the public URL follows once it routes")?;
+            } else if urls.public_url.is_none() {
+                writeln!(out, "  Local only: Graph cannot reach this receiver (the simulator can); use --tunnel ngrok or --public-url for your own tunnel.")?;
             }
             match &graph {
                 Ok(_) => writeln!(
@@ -94,8 +112,22 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
     tokio::pin!(stop);
     let mut queue = PrintQueue { lines, lagged: 0 };
     loop {
+        let tunnel_changed = async {
+            match tunnel_states.as_mut() {
+                Some(states) => states.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = &mut stop => break,
+            true = tunnel_changed => {
+                let state = tunnel_states.as_mut().map(|s| s.borrow_and_update().clone());
+                if let Some(state) = state {
+                    if let Err(error) = tunnel::follow(&state, &mut listening, keeper.as_ref()) {
+                        tracing::warn!(%error, "could not announce the tunnel's URL");
+                    }
+                }
+            }
             event = events.recv() => match event {
                 Ok(event) => queue.offer(Printable::Event(event)),
                 Err(RecvError::Lagged(missed)) => queue.lagged += missed,
@@ -105,6 +137,9 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
     }
     if let Some(keeper) = keeper {
         keeper.stop().await;
+    }
+    if let Some(tunnel) = tunnel {
+        tunnel.stop();
     }
     listening.stop().await;
     // Requests in flight at the stop were committed by now; show what they stored.
@@ -247,6 +282,20 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     event.subscription_id,
                     event.message
                 )?;
+            }
+        }
+        Event::Tunnel { state } => {
+            if json {
+                json_line(&mut out, Some("tunnel"), state)?;
+            } else {
+                let line = match state {
+                    TunnelState::Local => "local only".to_owned(),
+                    TunnelState::Connecting => "connecting…".to_owned(),
+                    TunnelState::Online { url } => format!("online at {url}/notifications"),
+                    TunnelState::Reconnecting { reason } => format!("reconnecting: {reason}"),
+                    TunnelState::Offline { reason, .. } => format!("offline: {reason}"),
+                };
+                writeln!(out, "tunnel  {line}")?;
             }
         }
         Event::Relayed { relay } => {

@@ -212,6 +212,8 @@ pub enum LifecycleArg {
 pub enum Tunnel {
     /// Local only: Graph cannot reach the receiver (the simulator and your own tunnel can).
     None,
+    /// An ngrok tunnel Hookscope opens itself (NGROK_AUTHTOKEN; HOOKSCOPE_NGROK_DOMAIN for a fixed URL).
+    Ngrok,
 }
 
 #[derive(Args)]

@@ -19,11 +19,18 @@ pub struct Listener {
 
 impl Listener {
     pub fn spawn(data_dir: &Path, extra: &[&str]) -> Listener {
+        Self::spawn_with(data_dir, extra, &[])
+    }
+
+    /// With extra environment; no ngrok authtoken comes from the machine's own environment.
+    pub fn spawn_with(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Listener {
         let mut child = Command::new(BIN)
             .args(["listen", "--port", "0", "--json"])
             .args(extra)
             .env("HOOKSCOPE_DATA_DIR", data_dir)
             .env_remove("RUST_LOG")
+            .env_remove("NGROK_AUTHTOKEN")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -19,6 +19,7 @@ use crate::rich::CertificateInfo;
 use crate::sandbox::{SandboxSend, SandboxStatus};
 use crate::simulator::{DeliveryRecord, Outcome, TriggerReport};
 use crate::subscriptions::{RemoteSubscription, SubscribeInput, SubscriptionView};
+use crate::tunnel::TunnelState;
 
 pub const HEADER: &str = "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p hookscope-engine --test bindings`.\n// Do not edit by hand.\n";
 
@@ -56,6 +57,7 @@ pub fn typescript() -> String {
         ReceiverStatus::decl(&cfg),
         Page::<()>::decl(&cfg),
         FeedBatch::decl(&cfg),
+        TunnelState::decl(&cfg),
         Event::decl(&cfg),
         SandboxStatus::decl(&cfg),
         SandboxSend::decl(&cfg),

@@ -35,6 +35,9 @@ pub enum Event {
     /// The keeper acted on a subscription (recorded in the store before it is published).
     #[serde(rename_all = "camelCase")]
     Keeper { event: KeeperEvent },
+    /// The tunnel changed state (connecting, online with its URL, offline and why).
+    #[serde(rename_all = "camelCase")]
+    Tunnel { state: crate::tunnel::TunnelState },
     /// A delivery was handed on to the user's app (`--forward-to`); what the app answered.
     #[serde(rename_all = "camelCase")]
     Relayed { relay: RelayRecord },

@@ -43,6 +43,21 @@ impl Listening {
         &self.receiver.urls
     }
 
+    /// The receiver is now reachable at another public URL (a tunnel came up or moved): its URLs are
+    /// recomputed and announced again, for `subscribe` in other processes. The keeper is told by the
+    /// front that owns it.
+    pub fn set_public_url(&mut self, public_url: Option<String>) -> anyhow::Result<ReceiverUrls> {
+        let public_url = public_url
+            .as_deref()
+            .map(crate::receiver::normalize_public_url)
+            .transpose()?;
+        self.receiver.urls = ReceiverUrls::new(self.receiver.local_addr, public_url);
+        if let Some(path) = &self.announcement {
+            announce(path, &self.receiver.urls)?;
+        }
+        Ok(self.receiver.urls.clone())
+    }
+
     pub async fn stop(self) {
         self.receiver.stop().await;
         if let Some(path) = &self.announcement {
@@ -51,6 +66,23 @@ impl Listening {
             }
         }
     }
+}
+
+/// Writes the receiver's URLs where other processes look for them (atomically: never half a file).
+fn announce(path: &std::path::Path, urls: &ReceiverUrls) -> anyhow::Result<()> {
+    let body = serde_json::to_vec_pretty(&Announcement {
+        pid: std::process::id(),
+        urls: urls.clone(),
+    })?;
+    let staging = path.with_extension("json.tmp");
+    std::fs::write(&staging, body)
+        .and_then(|()| std::fs::rename(&staging, path))
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "Cannot write {}: {error}; check the data directory is writable.",
+                path.display()
+            )
+        })
 }
 
 fn read_announcement(path: &std::path::Path) -> Option<Announcement> {
@@ -103,6 +135,11 @@ impl Engine {
         &self.store
     }
 
+    /// Where engine parts (the tunnel's supervisor) publish what fronts show.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
     pub fn events(&self) -> tokio::sync::broadcast::Receiver<Event> {
         self.bus.subscribe()
     }
@@ -126,19 +163,7 @@ impl Engine {
                 announcement: None,
             });
         }
-        let body = serde_json::to_vec_pretty(&Announcement {
-            pid: std::process::id(),
-            urls: receiver.urls.clone(),
-        })?;
-        let staging = announcement.with_extension("json.tmp");
-        std::fs::write(&staging, body)
-            .and_then(|()| std::fs::rename(&staging, &announcement))
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "Cannot write {}: {error}; check the data directory is writable.",
-                    announcement.display()
-                )
-            })?;
+        announce(&announcement, &receiver.urls)?;
         Ok(Listening {
             receiver,
             announcement: Some(announcement),

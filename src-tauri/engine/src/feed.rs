@@ -38,6 +38,7 @@ impl FeedBatch {
             Event::RequestsRecorded { .. }
             | Event::Handshake { .. }
             | Event::Relayed { .. }
+            | Event::Tunnel { .. }
             | Event::StoreFailed { .. } => {}
         }
     }

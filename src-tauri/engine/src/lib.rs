@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod simulator;
 pub mod store;
 pub mod subscriptions;
+pub mod tunnel;
 
 pub use bus::{Bus, Event};
 pub use config::{Durability, EngineConfig, ReceiverOptions};

@@ -373,3 +373,102 @@ async fn a_renewal_answered_404_recreates_the_subscription_and_records_the_gap()
     assert!(world.at_graph().await.contains(&successor));
     keeper.stop().await;
 }
+
+/// A tunnel that comes up at one URL, drops after a moment, and comes back at the next one.
+struct Moving {
+    urls: Vec<String>,
+    opened: usize,
+}
+
+impl hookscope_engine::tunnel::Tunnel for Moving {
+    async fn open(
+        &mut self,
+        _local: &str,
+    ) -> Result<String, hookscope_engine::tunnel::TunnelError> {
+        let url = self.urls[self.opened.min(self.urls.len() - 1)].clone();
+        self.opened += 1;
+        Ok(url)
+    }
+
+    async fn closed(&mut self) -> String {
+        if self.opened < self.urls.len() {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            "the tunnel dropped".into()
+        } else {
+            std::future::pending().await
+        }
+    }
+}
+
+#[tokio::test]
+async fn when_the_tunnel_comes_back_at_another_url_subscriptions_follow_it() {
+    use hookscope_engine::tunnel::{self, SupervisorTimings, TunnelState};
+
+    let mut world = World::start().await;
+    let keeper = world.keeper();
+    let created = world
+        .subscribe("users/bo@contoso.com/events", "created", "1h", false)
+        .await;
+    // Both public URLs route to this receiver (it answers the handshake on any path).
+    let root = world
+        .listening()
+        .urls()
+        .local_url
+        .replace("127.0.0.1", "localhost");
+    let (first, second) = (format!("{root}/first"), format!("{root}/second"));
+    let supervised = tunnel::supervise(
+        Moving {
+            urls: vec![first.clone(), second.clone()],
+            opened: 0,
+        },
+        world.listening().urls().local_url.clone(),
+        world.engine.bus().clone(),
+        SupervisorTimings::default(),
+    );
+    let mut states = supervised.states.clone();
+    let mut followed = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while followed.len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "followed so far: {followed:?}"
+        );
+        tokio::time::timeout(Duration::from_secs(10), states.changed())
+            .await
+            .unwrap()
+            .unwrap();
+        let state = states.borrow_and_update().clone();
+        let listening = world.listening.as_mut().unwrap();
+        if let Some(urls) = tunnel::follow(&state, listening, Some(&keeper)).unwrap() {
+            followed.push(urls.notification_url);
+        }
+        if let TunnelState::Online { url } = &state {
+            assert!(url == &first || url == &second);
+        }
+    }
+    assert_eq!(
+        followed,
+        vec![
+            format!("{first}/notifications"),
+            format!("{second}/notifications")
+        ]
+    );
+    let moved = world
+        .keeper_events(
+            &created.id,
+            KeeperAction::Repointed,
+            2,
+            Duration::from_secs(15),
+        )
+        .await;
+    assert!(moved.iter().all(|e| e.ok), "{moved:?}");
+    assert_eq!(
+        world.local(&created.id).await.notification_url,
+        format!("{second}/notifications")
+    );
+    // `subscribe` in another process finds the new URL in the announcement.
+    let announced = hookscope_engine::subscriptions::running_receiver(&world.engine).unwrap();
+    assert_eq!(announced.urls.public_url.as_deref(), Some(second.as_str()));
+    supervised.stop();
+    keeper.stop().await;
+}

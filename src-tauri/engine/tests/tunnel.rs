@@ -1,0 +1,162 @@
+//! The tunnel behind one trait and one supervisor: ngrok's failure paths for real (no authtoken; an
+//! unreachable ngrok service, here a closed local port), and the state machine with URLs that do or do
+//! not route to a real receiver. Re-pointing subscriptions when the URL moves is in the subscriptions
+//! tests, with the keeper.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Harness;
+use hookscope_engine::bus::Event;
+use hookscope_engine::tunnel::{
+    supervise, ExternalUrl, NgrokOptions, NgrokTunnel, SupervisorTimings, TunnelState,
+};
+
+fn quick() -> SupervisorTimings {
+    SupervisorTimings {
+        first_retry: Duration::from_millis(50),
+        max_retry: Duration::from_millis(200),
+        route_deadline: Duration::from_millis(800),
+        probe_interval: Duration::from_millis(50),
+    }
+}
+
+/// The tunnel states published on the bus until `done` says enough (or 10 s pass).
+async fn states_until(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    done: impl Fn(&[TunnelState]) -> bool,
+) -> Vec<TunnelState> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while !done(&seen) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(Event::Tunnel { state })) => seen.push(state),
+            Ok(_) => {}
+            Err(_) => panic!("tunnel states so far: {seen:?}"),
+        }
+    }
+    seen
+}
+
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    addr
+}
+
+#[tokio::test]
+async fn ngrok_without_an_authtoken_says_where_to_get_one_and_stops() {
+    let h = Harness::start().await;
+    let mut events = h.engine.events();
+    let tunnel = supervise(
+        NgrokTunnel::new(NgrokOptions::default()),
+        h.base.clone(),
+        h.engine.bus().clone(),
+        quick(),
+    );
+    let states = states_until(&mut events, |s| {
+        s.iter().any(|s| matches!(s, TunnelState::Offline { .. }))
+    })
+    .await;
+    assert_eq!(states[0], TunnelState::Connecting);
+    let TunnelState::Offline { reason, retrying } = states.last().unwrap() else {
+        unreachable!()
+    };
+    assert!(!retrying, "nothing to retry until the user sets a token");
+    assert!(
+        reason.contains("NGROK_AUTHTOKEN") && reason.contains("dashboard.ngrok.com"),
+        "{reason}"
+    );
+    tunnel.stop();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_ngrok_service_is_offline_and_retried_with_backoff() {
+    let h = Harness::start().await;
+    let mut events = h.engine.events();
+    let tunnel = supervise(
+        NgrokTunnel::new(NgrokOptions {
+            authtoken: Some("2abcdefghijklmnopqrstuvwxyz_0123456789ABCDEF".into()),
+            domain: None,
+            server_addr: Some(closed_port()),
+        }),
+        h.base.clone(),
+        h.engine.bus().clone(),
+        quick(),
+    );
+    let states = states_until(&mut events, |s| {
+        s.iter()
+            .filter(|s| matches!(s, TunnelState::Offline { .. }))
+            .count()
+            >= 3
+    })
+    .await;
+    for state in states
+        .iter()
+        .filter(|s| matches!(s, TunnelState::Offline { .. }))
+    {
+        let TunnelState::Offline { reason, retrying } = state else {
+            unreachable!()
+        };
+        assert!(retrying);
+        assert!(reason.contains("ngrok cannot be reached"), "{reason}");
+    }
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, TunnelState::Online { .. })),
+        "never announced"
+    );
+    tunnel.stop();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_url_is_announced_only_once_graphs_handshake_comes_through_it() {
+    let h = Harness::start().await;
+    let mut events = h.engine.events();
+    // The user's own tunnel, routing to this receiver under another host name.
+    let routed = h.base.replace("127.0.0.1", "localhost");
+    let tunnel = supervise(
+        ExternalUrl(routed.clone()),
+        h.base.clone(),
+        h.engine.bus().clone(),
+        quick(),
+    );
+    let states = states_until(&mut events, |s| {
+        s.iter().any(|s| matches!(s, TunnelState::Online { .. }))
+    })
+    .await;
+    assert_eq!(
+        states,
+        vec![TunnelState::Connecting, TunnelState::Online { url: routed }]
+    );
+    assert_eq!(*tunnel.states.borrow(), states[1]);
+    tunnel.stop();
+
+    // A URL that leads nowhere is never announced: offline, and opened again.
+    let nowhere = format!("http://{}", closed_port());
+    let tunnel = supervise(
+        ExternalUrl(nowhere.clone()),
+        h.base.clone(),
+        h.engine.bus().clone(),
+        quick(),
+    );
+    let states = states_until(&mut events, |s| {
+        s.iter().any(|s| matches!(s, TunnelState::Offline { .. }))
+    })
+    .await;
+    let TunnelState::Offline { reason, retrying } = states.last().unwrap() else {
+        unreachable!()
+    };
+    assert!(
+        *retrying && reason.contains(&nowhere) && reason.contains("does not come through"),
+        "{reason}"
+    );
+    tunnel.stop();
+    h.stop().await;
+}
