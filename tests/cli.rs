@@ -263,6 +263,58 @@ fn listen_with_an_ngrok_tunnel_says_what_is_missing_and_keeps_receiving_locally(
     );
     listener.stop();
 
+    // The authtoken kept once (never printed) is used without the environment variable.
+    use std::io::Write;
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["tunnel", "authtoken"])
+        .env("HOOKSCOPE_DATA_DIR", dir.path())
+        .env("HOOKSCOPE_KEYRING", "file")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"2kept_token_for_the_test\n")
+        .unwrap();
+    let kept = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&kept.stdout);
+    assert!(
+        kept.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kept.stderr)
+    );
+    assert!(
+        said.contains("readable only by you") || said.contains("keyring"),
+        "{said}"
+    );
+    assert!(!said.contains("2kept_token"), "the token is never printed");
+    let mut listener = Listener::spawn_with(
+        dir.path(),
+        &["--tunnel", "ngrok"],
+        &[
+            ("HOOKSCOPE_KEYRING", "file"),
+            ("HOOKSCOPE_NGROK_SERVER", &server),
+        ],
+    );
+    let offline = loop {
+        let event = listener.next_event();
+        if event["type"] == "tunnel" && event["state"] == "offline" {
+            break event;
+        }
+    };
+    assert!(
+        offline["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be reached"),
+        "the kept token was used: {offline}"
+    );
+    listener.stop();
+
     let (code, _, err) = hookscope(
         dir.path(),
         &[

@@ -13,6 +13,7 @@ mod simulate;
 mod subscribe;
 mod subscriptions;
 mod trigger;
+mod tunnel;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -88,6 +89,23 @@ pub enum Command {
     Certificates(CertificatesArgs),
     /// Send a stored delivery again: to the receiver, as if from Graph, or --to your app; edits first.
     Replay(ReplayArgs),
+    /// The ngrok tunnel's settings: keep your authtoken in the keyring, or forget it.
+    #[command(name = "tunnel")]
+    TunnelSettings(TunnelSettingsArgs),
+}
+
+#[derive(Args)]
+pub struct TunnelSettingsArgs {
+    #[command(subcommand)]
+    pub action: TunnelAction,
+}
+
+#[derive(Subcommand)]
+pub enum TunnelAction {
+    /// Read your ngrok authtoken from stdin (or a prompt) and keep it in the keyring for `--tunnel ngrok`.
+    Authtoken,
+    /// Delete the kept authtoken.
+    Forget,
 }
 
 #[derive(Args)]
@@ -454,6 +472,7 @@ pub fn run(global: &Global, command: Command) -> i32 {
             Command::Requests(args) => lists::requests(&engine, args).await,
             Command::Certificates(args) => certificates::run(&engine, args).await,
             Command::Replay(args) => replay::run(&engine, args).await,
+            Command::TunnelSettings(args) => tunnel::run(&engine, args).await,
             Command::Simulate(_) | Command::Trigger(_) => unreachable!("handled without a store"),
         };
         engine.close().await;
