@@ -247,12 +247,7 @@ fn listen_with_an_ngrok_tunnel_says_what_is_missing_and_keeps_receiving_locally(
             ("HOOKSCOPE_NGROK_SERVER", &server),
         ],
     );
-    let offline = loop {
-        let event = listener.next_event();
-        if event["type"] == "tunnel" && event["state"] == "offline" {
-            break event;
-        }
-    };
+    let offline = tunnel_offline(&mut listener);
     assert_eq!(offline["retrying"], true);
     assert!(
         offline["reason"]
@@ -300,12 +295,7 @@ fn listen_with_an_ngrok_tunnel_says_what_is_missing_and_keeps_receiving_locally(
             ("HOOKSCOPE_NGROK_SERVER", &server),
         ],
     );
-    let offline = loop {
-        let event = listener.next_event();
-        if event["type"] == "tunnel" && event["state"] == "offline" {
-            break event;
-        }
-    };
+    let offline = tunnel_offline(&mut listener);
     assert!(
         offline["reason"]
             .as_str()
@@ -327,4 +317,14 @@ fn listen_with_an_ngrok_tunnel_says_what_is_missing_and_keeps_receiving_locally(
     );
     assert_eq!(code, 1);
     assert!(err.contains("Choose one"), "{err}");
+}
+
+/// The first tunnel event that says the tunnel is offline.
+fn tunnel_offline(listener: &mut Listener) -> serde_json::Value {
+    loop {
+        let event = listener.next_event();
+        if event["type"] == "tunnel" && event["state"] == "offline" {
+            return event;
+        }
+    }
 }

@@ -40,6 +40,25 @@ async fn states_until(
     seen
 }
 
+/// Supervises `tunnel` for the harness's receiver, publishing on its bus.
+fn watch<T: hookscope_engine::tunnel::Tunnel>(
+    h: &Harness,
+    tunnel: T,
+) -> hookscope_engine::tunnel::Supervised {
+    supervise(tunnel, h.base.clone(), h.engine.bus().clone(), quick())
+}
+
+/// Every `Offline` state: its reason and whether Hookscope retries.
+fn offline(states: &[TunnelState]) -> Vec<(&str, bool)> {
+    states
+        .iter()
+        .filter_map(|s| match s {
+            TunnelState::Offline { reason, retrying } => Some((reason.as_str(), *retrying)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn closed_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
@@ -51,20 +70,10 @@ fn closed_port() -> String {
 async fn ngrok_without_an_authtoken_says_where_to_get_one_and_stops() {
     let h = Harness::start().await;
     let mut events = h.engine.events();
-    let tunnel = supervise(
-        NgrokTunnel::new(NgrokOptions::default()),
-        h.base.clone(),
-        h.engine.bus().clone(),
-        quick(),
-    );
-    let states = states_until(&mut events, |s| {
-        s.iter().any(|s| matches!(s, TunnelState::Offline { .. }))
-    })
-    .await;
+    let tunnel = watch(&h, NgrokTunnel::new(NgrokOptions::default()));
+    let states = states_until(&mut events, |s| !offline(s).is_empty()).await;
     assert_eq!(states[0], TunnelState::Connecting);
-    let TunnelState::Offline { reason, retrying } = states.last().unwrap() else {
-        unreachable!()
-    };
+    let (reason, retrying) = offline(&states)[0];
     assert!(!retrying, "nothing to retry until the user sets a token");
     assert!(
         reason.contains("NGROK_AUTHTOKEN") && reason.contains("dashboard.ngrok.com"),
@@ -78,30 +87,16 @@ async fn ngrok_without_an_authtoken_says_where_to_get_one_and_stops() {
 async fn an_unreachable_ngrok_service_is_offline_and_retried_with_backoff() {
     let h = Harness::start().await;
     let mut events = h.engine.events();
-    let tunnel = supervise(
+    let tunnel = watch(
+        &h,
         NgrokTunnel::new(NgrokOptions {
             authtoken: Some("2abcdefghijklmnopqrstuvwxyz_0123456789ABCDEF".into()),
             domain: None,
             server_addr: Some(closed_port()),
         }),
-        h.base.clone(),
-        h.engine.bus().clone(),
-        quick(),
     );
-    let states = states_until(&mut events, |s| {
-        s.iter()
-            .filter(|s| matches!(s, TunnelState::Offline { .. }))
-            .count()
-            >= 3
-    })
-    .await;
-    for state in states
-        .iter()
-        .filter(|s| matches!(s, TunnelState::Offline { .. }))
-    {
-        let TunnelState::Offline { reason, retrying } = state else {
-            unreachable!()
-        };
+    let states = states_until(&mut events, |s| offline(s).len() >= 3).await;
+    for (reason, retrying) in offline(&states) {
         assert!(retrying);
         assert!(reason.contains("ngrok cannot be reached"), "{reason}");
     }
@@ -121,12 +116,7 @@ async fn a_url_is_announced_only_once_graphs_handshake_comes_through_it() {
     let mut events = h.engine.events();
     // The user's own tunnel, routing to this receiver under another host name.
     let routed = h.base.replace("127.0.0.1", "localhost");
-    let tunnel = supervise(
-        ExternalUrl(routed.clone()),
-        h.base.clone(),
-        h.engine.bus().clone(),
-        quick(),
-    );
+    let tunnel = watch(&h, ExternalUrl(routed.clone()));
     let states = states_until(&mut events, |s| {
         s.iter().any(|s| matches!(s, TunnelState::Online { .. }))
     })
@@ -140,21 +130,11 @@ async fn a_url_is_announced_only_once_graphs_handshake_comes_through_it() {
 
     // A URL that leads nowhere is never announced: offline, and opened again.
     let nowhere = format!("http://{}", closed_port());
-    let tunnel = supervise(
-        ExternalUrl(nowhere.clone()),
-        h.base.clone(),
-        h.engine.bus().clone(),
-        quick(),
-    );
-    let states = states_until(&mut events, |s| {
-        s.iter().any(|s| matches!(s, TunnelState::Offline { .. }))
-    })
-    .await;
-    let TunnelState::Offline { reason, retrying } = states.last().unwrap() else {
-        unreachable!()
-    };
+    let tunnel = watch(&h, ExternalUrl(nowhere.clone()));
+    let states = states_until(&mut events, |s| !offline(s).is_empty()).await;
+    let (reason, retrying) = offline(&states)[0];
     assert!(
-        *retrying && reason.contains(&nowhere) && reason.contains("does not come through"),
+        retrying && reason.contains(&nowhere) && reason.contains("does not come through"),
         "{reason}"
     );
     tunnel.stop();
