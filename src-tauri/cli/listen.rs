@@ -17,26 +17,7 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
         Some(target) => {
             let mut relay = hookscope_engine::relay::RelayOptions::new(target)?;
             relay.handshake = args.forward_handshake;
-            relay.timeout = hookscope_engine::subscriptions::Lifetime::parse(&args.forward_timeout)
-                .ok()
-                .and_then(|l| match l {
-                    hookscope_engine::subscriptions::Lifetime::Seconds(s) => {
-                        Some(std::time::Duration::from_secs(s))
-                    }
-                    _ => None,
-                })
-                .or_else(|| {
-                    args.forward_timeout
-                        .strip_suffix("ms")
-                        .and_then(|ms| ms.trim().parse().ok())
-                        .map(std::time::Duration::from_millis)
-                })
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--forward-timeout {:?} is not a duration; use 500ms, 10s or 1m.",
-                        args.forward_timeout
-                    )
-                })?;
+            relay.timeout = forward_timeout(&args.forward_timeout)?;
             Some(relay)
         }
         None => None,
@@ -359,5 +340,50 @@ pub(super) fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = 
         Ok(async {
             let _ = tokio::signal::ctrl_c().await;
         })
+    }
+}
+
+/// `500ms`, `10s`, `1m`, or a bare number of seconds; never zero (every hand-on would time out).
+fn forward_timeout(text: &str) -> anyhow::Result<std::time::Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number.parse().unwrap_or(0);
+    let timeout = match unit.trim() {
+        "ms" => std::time::Duration::from_millis(n),
+        "" | "s" => std::time::Duration::from_secs(n),
+        "m" => std::time::Duration::from_secs(n * 60),
+        _ => std::time::Duration::ZERO,
+    };
+    if timeout.is_zero() {
+        anyhow::bail!(
+            "--forward-timeout {text:?} is not a duration above zero; use 500ms, 10s or 1m."
+        );
+    }
+    Ok(timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn forward_timeouts_read_like_a_person_writes_them() {
+        use std::time::Duration;
+        assert_eq!(
+            super::forward_timeout("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            super::forward_timeout("10").unwrap(),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            super::forward_timeout("2m").unwrap(),
+            Duration::from_secs(120)
+        );
+        for bad in ["0ms", "soon", "", "10h"] {
+            assert!(super::forward_timeout(bad).is_err(), "{bad}");
+        }
     }
 }

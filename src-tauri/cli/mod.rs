@@ -255,7 +255,7 @@ pub struct ListenArgs {
     /// With --forward-to: pass Graph's validation requests to your app too and answer with its answer.
     #[arg(long, requires = "forward_to")]
     pub forward_handshake: bool,
-    /// With --forward-to: how long your app may take to answer (90s, 10s, 500ms…).
+    /// With --forward-to: how long your app may take to answer (500ms, 10s, 1m; a handshake gets at most 5s).
     #[arg(long, default_value = "10s", requires = "forward_to")]
     pub forward_timeout: String,
     /// JSON Lines instead of text.

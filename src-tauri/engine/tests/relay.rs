@@ -43,7 +43,11 @@ impl App {
                         .query()
                         .and_then(|q| q.strip_prefix("validationToken="))
                         .map(|t| t.replace('+', " ").replace("%3a", ":").to_uppercase());
-                    (status, token.unwrap_or_else(|| "thanks".into()))
+                    (
+                        status,
+                        [("set-cookie", "session=app-secret")],
+                        token.unwrap_or_else(|| "thanks".into()),
+                    )
                 }
             });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -101,6 +105,9 @@ async fn an_accepted_delivery_reaches_the_app_byte_for_byte_after_the_202() {
         .post(h.url("/notifications"))
         .header("content-type", "application/json; charset=utf-8")
         .header("client-request-id", "7c1e-graph")
+        .header("authorization", "Bearer not-graphs-to-hand-on")
+        .header("cookie", "c=1")
+        .header("accept-encoding", "gzip")
         .body(body.clone())
         .send()
         .await
@@ -119,10 +126,20 @@ async fn an_accepted_delivery_reaches_the_app_byte_for_byte_after_the_202() {
     );
     assert_eq!(headers["content-type"], "application/json; charset=utf-8");
     assert_eq!(headers["x-hookscope-request-id"], id.as_str());
+    for kept_back in ["authorization", "cookie", "accept-encoding"] {
+        assert!(
+            headers.get(kept_back).is_none(),
+            "{kept_back} was handed on"
+        );
+    }
     let relay = &relays[0];
     assert_eq!((relay.status, relay.body.as_str()), (Some(201), "thanks"));
     assert!(!relay.filtered && !relay.handshake && relay.error.is_none());
     assert!(relay.warning.is_none(), "{:?}", relay.warning);
+    assert_eq!(
+        relay.headers["set-cookie"], "[redacted]",
+        "the app's secrets are not stored"
+    );
     // The inspector shows the app's answer beside Hookscope's.
     let note = &h.all_notifications().await[0];
     let inspection = h.engine.inspect(&note.id).await.unwrap().unwrap();
@@ -247,6 +264,11 @@ async fn the_handshake_can_be_passed_through_to_the_apps_own_code() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
     assert_eq!(
         answer.text().await.unwrap(),
         "VALIDATION: HELLO APP",
@@ -388,5 +410,35 @@ async fn a_stored_delivery_is_replayed_marked_and_linked_as_it_was_or_edited() {
         unknown.to_string().contains("hookscope requests"),
         "{unknown}"
     );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_delivery_that_hookscope_itself_handed_on_is_not_handed_on_again() {
+    let (app, target) = App::start(Duration::ZERO, StatusCode::OK).await;
+    let h = relayed_to(&target, false).await;
+    // As if the forward target pointed back at this receiver (or at a chain that does).
+    let answer = h
+        .http
+        .post(h.url("/notifications"))
+        .header("content-type", "application/json")
+        .header(
+            "x-hookscope-request-id",
+            "0190f000-0000-7000-8000-000000000000",
+        )
+        .body(json!({ "value": [message_item("sub-a", Some("s"), 1)] }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202, "stored and acknowledged all the same");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(app.seen().is_empty(), "no loop");
+    assert!(h
+        .engine
+        .store()
+        .relays(&request_id(&answer))
+        .await
+        .unwrap()
+        .is_empty());
     h.stop().await;
 }

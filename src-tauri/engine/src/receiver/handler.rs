@@ -192,9 +192,13 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
     drop(items);
     row.kind = kind;
     row.status = StatusCode::ACCEPTED.as_u16();
+    // A delivery Hookscope itself handed on (a forward target pointing back here) is not handed on
+    // again: that would loop for ever.
+    let relayed_here = parts.headers.contains_key(crate::relay::RELAYED_HEADER);
     let handed_on = state
         .relay
         .as_ref()
+        .filter(|_| !relayed_here)
         .and_then(|_| delivery(&row, &notifications, &bytes, &parts.headers, &parsed.tokens));
     let request_id = row.id.clone();
     match state.store.record(row, notifications, started).await {
@@ -271,7 +275,7 @@ fn delivery(
 /// user's own handshake code is what Graph tests.
 async fn pass_handshake(
     state: &ReceiverState,
-    relay: &Relay,
+    relay: &Arc<Relay>,
     mut row: RequestRow,
     parts: &axum::http::request::Parts,
     started: Instant,
@@ -296,11 +300,10 @@ async fn pass_handshake(
     row.response = String::from_utf8_lossy(&body).into_owned();
     row.latency_us = Some(started.elapsed().as_micros() as i64);
     state.store.record_later(row);
-    let mut response = (status, Body::from(body)).into_response();
-    if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        response.headers_mut().insert(header::CONTENT_TYPE, value);
-    }
-    response
+    // Always plain text with nosniff, whatever the app said: the token is attacker-chosen text that a
+    // browser opening the public URL must never render as HTML.
+    let _ = content_type;
+    plain(status, body)
 }
 
 fn is_json(content_type: &str) -> bool {

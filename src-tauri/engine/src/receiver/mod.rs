@@ -22,6 +22,11 @@ use crate::store::Store;
 use handler::ReceiverState;
 use verdicts::SubscriptionBook;
 
+/// A header map as stored and shown: names in lower case, credential values redacted.
+pub fn redacted_headers(map: &axum::http::HeaderMap) -> serde_json::Map<String, serde_json::Value> {
+    capture::headers(map)
+}
+
 pub const NOTIFICATIONS_PATH: &str = "/notifications";
 pub const LIFECYCLE_PATH: &str = "/lifecycle";
 

@@ -17,6 +17,8 @@ use crate::store::{RelayRow, Store};
 
 /// The app's answers are kept up to this size, like request bodies that are cut.
 const KEPT_ANSWER: usize = 64 * 1024;
+/// Graph gives the whole validation 10 s; the app gets half, so Hookscope still answers in time.
+const HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
 /// Deliveries waiting for a free slot beyond this are recorded as dropped, never queued without end.
 const MAX_WAITING: usize = 1_000;
 /// Marks what Hookscope hands on, so the app can tell a relayed delivery from Graph's own.
@@ -72,7 +74,7 @@ pub struct Relay {
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and those the client
 /// library sets itself.
 fn hand_on_headers(original: &HeaderMap, request_id: &str) -> HeaderMap {
-    const DROPPED: [&str; 11] = [
+    const DROPPED: [&str; 14] = [
         "connection",
         "keep-alive",
         "proxy-authenticate",
@@ -84,6 +86,11 @@ fn hand_on_headers(original: &HeaderMap, request_id: &str) -> HeaderMap {
         "upgrade",
         "host",
         "content-length",
+        // The client here does not decompress: the app must answer in plain bytes.
+        "accept-encoding",
+        // Credentials are not Graph's to hand on, and the target may be another host.
+        "authorization",
+        "cookie",
     ];
     let mut headers = HeaderMap::new();
     for (name, value) in original {
@@ -151,7 +158,7 @@ impl Relay {
     /// Graph's validation request passed through to the app (the same query, an empty body); its
     /// status, content type and body are what Graph gets back. Recorded like a delivery.
     pub async fn pass_handshake(
-        &self,
+        self: &Arc<Self>,
         request_id: &str,
         query: &str,
         headers: &HeaderMap,
@@ -162,6 +169,7 @@ impl Relay {
         let answer = self
             .http
             .post(url)
+            .timeout(self.options.timeout.min(HANDSHAKE_WAIT))
             .headers(hand_on_headers(headers, request_id))
             .body(Vec::new())
             .send()
@@ -173,8 +181,11 @@ impl Relay {
             body: Bytes::new(),
             filtered: false,
         };
-        self.record(&delivery, true, answer.clone(), started.elapsed())
-            .await;
+        // Graph is waiting: it gets the answer now, the record is written after.
+        let took = started.elapsed();
+        let relay = self.clone();
+        let recorded = answer.clone();
+        tokio::spawn(async move { relay.record(&delivery, true, recorded, took).await });
         answer.map(|a| (a.status, a.content_type, a.body))
     }
 
@@ -241,20 +252,22 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer,
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let headers: serde_json::Map<String, serde_json::Value> = response
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
-            )
-        })
-        .collect();
-    let body = response
-        .bytes()
+    // The app's cookies and tokens are redacted like a request's credentials: they reach logs and the UI.
+    let headers = crate::receiver::redacted_headers(response.headers());
+    let mut body = Vec::new();
+    let mut response = response;
+    // Kept up to a bound: an app streaming a huge answer must not fill the memory.
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|error| format!("Your app's answer could not be read: {error}."))?;
+        .map_err(|error| format!("Your app's answer could not be read: {error}."))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > KEPT_ANSWER {
+            break;
+        }
+    }
+    let body = Bytes::from(body);
     Ok(Answer {
         status,
         content_type,

@@ -54,7 +54,7 @@ pub struct ReplayOutcome {
 }
 
 /// Headers that describe the connection, not the message; the client sets its own.
-const NOT_REPLAYED: [&str; 8] = [
+const NOT_REPLAYED: [&str; 10] = [
     "connection",
     "keep-alive",
     "te",
@@ -63,6 +63,9 @@ const NOT_REPLAYED: [&str; 8] = [
     "upgrade",
     "host",
     "content-length",
+    // Hookscope's own marks are set afresh for each replay, never copied from the original.
+    "x-hookscope-replay-of",
+    "x-hookscope-request-id",
 ];
 
 /// The stored request behind a request id or a notification id.
@@ -118,7 +121,8 @@ pub async fn replay(
         let Some(value) = value.as_str() else {
             continue;
         };
-        if NOT_REPLAYED.contains(&name.as_str()) || value == REDACTED {
+        // A repeated header is stored joined ("[redacted], [redacted]"): any redaction drops it.
+        if NOT_REPLAYED.contains(&name.as_str()) || value.contains(REDACTED) {
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -149,6 +153,7 @@ pub async fn replay(
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(std::time::Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let started = Instant::now();
     let method =

@@ -136,8 +136,12 @@ pub(crate) async fn run(
         for (change, ack) in certificates {
             let _ = ack.send(change_certificate(&mut conn, change).await);
         }
-        for (row, ack) in relays {
-            let _ = ack.send(insert_relay(&mut conn, &row).await);
+        if !relays.is_empty() {
+            // One transaction (one fsync) for all the relay rows of a group, not one each.
+            let written = insert_relays(&mut conn, &relays).await;
+            for (_, ack) in relays {
+                let _ = ack.send(written.clone());
+            }
         }
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
@@ -579,6 +583,18 @@ async fn change_certificate(
             .execute(&mut *conn)
             .await?,
     };
+    Ok(())
+}
+
+async fn insert_relays(
+    conn: &mut SqliteConnection,
+    rows: &[(Box<RelayRow>, Ack)],
+) -> Result<(), StoreError> {
+    let mut tx = conn.begin().await?;
+    for (row, _) in rows {
+        insert_relay(&mut tx, row).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

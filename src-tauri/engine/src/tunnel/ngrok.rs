@@ -44,6 +44,8 @@ fn is_token_problem(code: Option<&str>) -> bool {
 
 impl Tunnel for NgrokTunnel {
     async fn open(&mut self, local: &str) -> Result<String, TunnelError> {
+        // A failed route check leads here again: the old session goes first (one session per account).
+        self.forwarder = None;
         let Some(token) = self
             .options
             .authtoken
@@ -117,8 +119,16 @@ impl Tunnel for NgrokTunnel {
     }
 
     async fn closed(&mut self) -> String {
-        // The session reconnects by itself; only dropping it ends the tunnel.
-        std::future::pending().await
+        // The session reconnects by itself after network blips; the forwarding task ends only when the
+        // endpoint is gone (stopped from the dashboard, the session closed).
+        match self.forwarder.as_mut() {
+            Some(forwarder) => match forwarder.join().await {
+                Ok(Ok(())) => "the ngrok endpoint was closed".to_owned(),
+                Ok(Err(error)) => format!("the ngrok endpoint stopped ({error})"),
+                Err(error) => format!("the ngrok forwarding task ended ({error})"),
+            },
+            None => std::future::pending().await,
+        }
     }
 }
 

@@ -72,6 +72,8 @@ pub fn supervise<T: Tunnel>(
                         set(TunnelState::Online { url });
                         let reason = tunnel.closed().await;
                         set(TunnelState::Reconnecting { reason });
+                        // A flapping tunnel waits too, so it cannot spin.
+                        tokio::time::sleep(timings.first_retry).await;
                         continue;
                     }
                     Err(why) => set(TunnelState::Offline {
