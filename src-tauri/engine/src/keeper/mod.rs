@@ -8,7 +8,7 @@ mod backoff;
 mod lease;
 mod schedule;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,6 @@ pub fn start(engine: Engine, graph: Arc<GraphClient>, urls: ReceiverUrls) -> Kee
         lease: None,
         cursor: 0,
         cursor_saved: None,
-        reacted: HashSet::new(),
     };
     let task = tokio::spawn(state.run(events, urls_rx, stop_rx));
     Keeper {
@@ -91,8 +90,6 @@ struct State {
     cursor: i64,
     /// When the cursor was last written to the settings, so a keeper taking over resumes from it.
     cursor_saved: Option<Instant>,
-    /// Lifecycle notifications already answered, so one seen both on the bus and by the poll counts once.
-    reacted: HashSet<String>,
 }
 
 impl State {
@@ -105,22 +102,28 @@ impl State {
         loop {
             let current = urls.borrow_and_update().clone();
             let wake = if self.holds_lease().await {
-                self.react_to_others(&current).await;
+                self.answer_lifecycle_events(&current).await;
                 self.sweep(&current).await
             } else {
                 LONGEST_SLEEP
             };
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = tokio::time::sleep(wake) => {}
-                changed = urls.changed() => if changed.is_err() { return },
-                event = events.recv() => match event {
-                    Ok(Event::NotificationsStored { notifications }) if self.lease.is_some() => {
-                        self.react(&notifications, &current).await;
-                    }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
+            // Only what can change a decision wakes the keeper: its timer, a new URL, or a stored
+            // lifecycle event (the poll above reads it from the store, whichever process stored it).
+            // Ordinary notifications, thousands a second under load, do not cost it a pass.
+            let timer = tokio::time::sleep(wake);
+            tokio::pin!(timer);
+            loop {
+                tokio::select! {
+                    _ = &mut stop => return,
+                    _ = &mut timer => break,
+                    changed = urls.changed() => if changed.is_err() { return } else { break },
+                    event = events.recv() => match event {
+                        Ok(Event::NotificationsStored { notifications })
+                            if notifications.iter().any(|n| n.lifecycle_event.is_some()) => break,
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                }
             }
         }
     }
@@ -161,9 +164,9 @@ impl State {
         self.lease.is_some()
     }
 
-    /// Lifecycle events any process's receiver stored (say, `listen` beside the app): the keeper
-    /// holding the lease answers them. Each poll reads only what was committed since the last one.
-    async fn react_to_others(&mut self, urls: &ReceiverUrls) {
+    /// Lifecycle events any process's receiver stored (this one's, or `listen`'s beside the app): the
+    /// keeper holding the lease answers them. Each poll reads only what was committed since the last.
+    async fn answer_lifecycle_events(&mut self, urls: &ReceiverUrls) {
         const BATCH: u32 = 500;
         let store = self.engine.store().clone();
         let Ok(Some(newest)) = store.newest_notification_rowid().await else {
@@ -366,13 +369,6 @@ impl State {
             let (Some(event), Some(id)) = (&note.lifecycle_event, &note.subscription_id) else {
                 continue;
             };
-            // Seen on the bus and again by the store poll: answered once.
-            if self.reacted.len() > 10_000 {
-                self.reacted.clear(); // only the last few seconds' worth matters
-            }
-            if !self.reacted.insert(note.id.clone()) {
-                continue;
-            }
             if note.verdict != Verdict::Accepted {
                 continue;
             }

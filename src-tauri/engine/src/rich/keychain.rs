@@ -217,15 +217,23 @@ impl Keychain {
         Ok(key)
     }
 
-    /// The key for an item, checked against the thumbprint the item names.
+    /// The key for an item, checked against the thumbprint the item names. On a mismatch the key is
+    /// read again once: another process may have pruned the id and imported a new key under it.
     pub async fn key_for(
         &self,
         id: &str,
         thumbprint: &str,
     ) -> Result<Arc<EncryptionKey>, KeyLookup> {
-        let key = self.key(id).await?;
+        let matches = |key: &EncryptionKey| {
+            thumbprint.is_empty() || thumbprint.eq_ignore_ascii_case(&key.thumbprint())
+        };
+        let mut key = self.key(id).await?;
+        if !matches(&key) {
+            self.loaded.lock().expect("keychain lock").remove(id);
+            key = self.key(id).await?;
+        }
         let held = key.thumbprint();
-        if !thumbprint.is_empty() && !thumbprint.eq_ignore_ascii_case(&held) {
+        if !matches(&key) {
             return Err(KeyLookup::Thumbprint {
                 id: id.to_owned(),
                 given: thumbprint.to_owned(),

@@ -420,3 +420,45 @@ async fn microsofts_pfx_imports_under_its_id_and_opens_its_own_vector() {
     );
     other.close().await;
 }
+
+#[tokio::test]
+async fn a_certificate_id_pruned_and_imported_again_elsewhere_is_reread_here() {
+    use hookscope_engine::rich::EncryptionKey;
+    use hookscope_engine::{Engine, EngineConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let here = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
+    let first = EncryptionKey::generate("shared-id", 2048).unwrap();
+    let pem =
+        |k: &EncryptionKey| format!("{}{}", k.certificate_pem(), k.private_key_pem().unwrap());
+    here.keychain()
+        .import(Some("shared-id"), pem(&first).as_bytes(), None)
+        .await
+        .unwrap();
+    let cached = here.keychain().key("shared-id").await.unwrap();
+    assert_eq!(cached.thumbprint(), first.thumbprint());
+
+    // Another process retires it, prunes it and imports a different key under the same id.
+    let there = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
+    there.keychain().generate(2048).await.unwrap();
+    assert_eq!(
+        there.keychain().prune_after(Duration::ZERO).await.unwrap(),
+        vec!["shared-id".to_owned()]
+    );
+    let second = EncryptionKey::generate("shared-id", 2048).unwrap();
+    there
+        .keychain()
+        .import(Some("shared-id"), pem(&second).as_bytes(), None)
+        .await
+        .unwrap();
+
+    // An item encrypted for the new key names its thumbprint: this process reads the key again.
+    let key = here
+        .keychain()
+        .key_for("shared-id", &second.thumbprint())
+        .await
+        .expect("re-read after the thumbprint did not match the cached key");
+    assert_eq!(key.thumbprint(), second.thumbprint());
+    there.close().await;
+    here.close().await;
+}
