@@ -194,7 +194,7 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
     row.status = StatusCode::ACCEPTED.as_u16();
     // A delivery Hookscope itself handed on (a forward target pointing back here) is not handed on
     // again: that would loop for ever.
-    let relayed_here = parts.headers.contains_key(crate::relay::RELAYED_HEADER);
+    let relayed_here = parts.headers.contains_key(REQUEST_ID_HEADER);
     let handed_on = state
         .relay
         .as_ref()
@@ -281,28 +281,24 @@ async fn pass_handshake(
     started: Instant,
 ) -> Response {
     let query = parts.uri.query().unwrap_or_default();
-    let (status, body, content_type) =
-        match relay.pass_handshake(&row.id, query, &parts.headers).await {
-            Ok((status, content_type, body)) => (
-                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-                body,
-                content_type,
-            ),
-            Err(why) => (
-                StatusCode::BAD_GATEWAY,
-                Bytes::from(format!(
-                    "The handshake was passed to your app and it did not answer: {why}"
-                )),
-                None,
-            ),
-        };
+    let (status, body) = match relay.pass_handshake(&row.id, query, &parts.headers).await {
+        Ok((status, body)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            body,
+        ),
+        Err(why) => (
+            StatusCode::BAD_GATEWAY,
+            Bytes::from(format!(
+                "The handshake was passed to your app and it did not answer: {why}"
+            )),
+        ),
+    };
     row.status = status.as_u16();
     row.response = String::from_utf8_lossy(&body).into_owned();
     row.latency_us = Some(started.elapsed().as_micros() as i64);
     state.store.record_later(row);
-    // Always plain text with nosniff, whatever the app said: the token is attacker-chosen text that a
-    // browser opening the public URL must never render as HTML.
-    let _ = content_type;
+    // Always plain text with nosniff, whatever content type the app said: the token is attacker-chosen
+    // text that a browser opening the public URL must never render as HTML.
     plain(status, body)
 }
 

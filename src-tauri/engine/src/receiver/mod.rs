@@ -2,7 +2,7 @@
 //! durably before acknowledging it, and records every request it gets, valid or not.
 
 mod batch;
-mod capture;
+pub(crate) mod capture;
 mod handler;
 mod handshake;
 mod rich;
@@ -21,11 +21,6 @@ use crate::rich::Keychain;
 use crate::store::Store;
 use handler::ReceiverState;
 use verdicts::SubscriptionBook;
-
-/// A header map as stored and shown: names in lower case, credential values redacted.
-pub fn redacted_headers(map: &axum::http::HeaderMap) -> serde_json::Map<String, serde_json::Value> {
-    capture::headers(map)
-}
 
 pub const NOTIFICATIONS_PATH: &str = "/notifications";
 pub const LIFECYCLE_PATH: &str = "/lifecycle";

@@ -21,8 +21,6 @@ const KEPT_ANSWER: usize = 64 * 1024;
 const HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
 /// Deliveries waiting for a free slot beyond this are recorded as dropped, never queued without end.
 const MAX_WAITING: usize = 1_000;
-/// Marks what Hookscope hands on, so the app can tell a relayed delivery from Graph's own.
-pub const RELAYED_HEADER: &str = "x-hookscope-request-id";
 
 #[derive(Debug, Clone)]
 pub struct RelayOptions {
@@ -71,35 +69,16 @@ pub struct Relay {
     bus: Bus,
 }
 
-/// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and those the client
-/// library sets itself.
+/// The original headers that go on, and the stored request's id.
 fn hand_on_headers(original: &HeaderMap, request_id: &str) -> HeaderMap {
-    const DROPPED: [&str; 14] = [
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        // The client here does not decompress: the app must answer in plain bytes.
-        "accept-encoding",
-        // Credentials are not Graph's to hand on, and the target may be another host.
-        "authorization",
-        "cookie",
-    ];
     let mut headers = HeaderMap::new();
     for (name, value) in original {
-        if !DROPPED.contains(&name.as_str()) {
+        if super::carried_on(name.as_str()) {
             headers.append(name.clone(), value.clone());
         }
     }
     if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert(RELAYED_HEADER, value);
+        headers.insert(super::REQUEST_ID_HEADER, value);
     }
     headers
 }
@@ -133,7 +112,13 @@ impl Relay {
                 relay.waiting.fetch_sub(1, Ordering::SeqCst);
                 let error = "Dropped: too many deliveries were waiting for your app; it is too slow for this rate.";
                 relay
-                    .record(&delivery, false, Err(error.to_owned()), Duration::ZERO)
+                    .record(
+                        &delivery.request_id,
+                        delivery.filtered,
+                        false,
+                        Err(error.to_owned()),
+                        Duration::ZERO,
+                    )
                     .await;
                 return;
             }
@@ -150,19 +135,25 @@ impl Relay {
                 .await;
             let answer = read(answer).await;
             relay
-                .record(&delivery, false, answer, started.elapsed())
+                .record(
+                    &delivery.request_id,
+                    delivery.filtered,
+                    false,
+                    answer,
+                    started.elapsed(),
+                )
                 .await;
         });
     }
 
     /// Graph's validation request passed through to the app (the same query, an empty body); its
-    /// status, content type and body are what Graph gets back. Recorded like a delivery.
+    /// status and body are what Graph gets back. Recorded like a delivery.
     pub async fn pass_handshake(
         self: &Arc<Self>,
         request_id: &str,
         query: &str,
         headers: &HeaderMap,
-    ) -> Result<(u16, Option<String>, Bytes), String> {
+    ) -> Result<(u16, Bytes), String> {
         let mut url = url::Url::parse(&self.options.target).map_err(|e| e.to_string())?;
         url.set_query(Some(query));
         let started = Instant::now();
@@ -175,23 +166,17 @@ impl Relay {
             .send()
             .await;
         let answer = read(answer).await;
-        let delivery = Delivery {
-            request_id: request_id.to_owned(),
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            filtered: false,
-        };
         // Graph is waiting: it gets the answer now, the record is written after.
         let took = started.elapsed();
-        let relay = self.clone();
-        let recorded = answer.clone();
-        tokio::spawn(async move { relay.record(&delivery, true, recorded, took).await });
-        answer.map(|a| (a.status, a.content_type, a.body))
+        let (relay, request_id, recorded) = (self.clone(), request_id.to_owned(), answer.clone());
+        tokio::spawn(async move { relay.record(&request_id, false, true, recorded, took).await });
+        answer.map(|a| (a.status, a.body))
     }
 
     async fn record(
         &self,
-        delivery: &Delivery,
+        request_id: &str,
+        filtered: bool,
         handshake: bool,
         answer: Result<Answer, String>,
         took: Duration,
@@ -206,11 +191,11 @@ impl Relay {
         };
         let row = RelayRow {
             id: uuid::Uuid::now_v7().to_string(),
-            request_id: delivery.request_id.clone(),
+            request_id: request_id.to_owned(),
             target: self.options.target.clone(),
             at: now_micros(),
             handshake,
-            filtered: delivery.filtered,
+            filtered,
             status,
             headers,
             body,
@@ -229,7 +214,6 @@ impl Relay {
 #[derive(Clone)]
 struct Answer {
     status: u16,
-    content_type: Option<String>,
     /// A JSON object of the answer's headers.
     headers: String,
     body: Bytes,
@@ -247,13 +231,8 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer,
         }
     })?;
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     // The app's cookies and tokens are redacted like a request's credentials: they reach logs and the UI.
-    let headers = crate::receiver::redacted_headers(response.headers());
+    let headers = crate::receiver::capture::headers(response.headers());
     let mut body = Vec::new();
     let mut response = response;
     // Kept up to a bound: an app streaming a huge answer must not fill the memory.
@@ -270,7 +249,6 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer,
     let body = Bytes::from(body);
     Ok(Answer {
         status,
-        content_type,
         headers: serde_json::Value::Object(headers).to_string(),
         body,
     })
@@ -290,7 +268,7 @@ mod tests {
         let handed = hand_on_headers(&original, "req-1");
         assert_eq!(handed["content-type"], "application/json");
         assert_eq!(handed["client-request-id"], "abc");
-        assert_eq!(handed[RELAYED_HEADER], "req-1");
+        assert_eq!(handed[super::super::REQUEST_ID_HEADER], "req-1");
         assert!(handed.get("connection").is_none() && handed.get("transfer-encoding").is_none());
     }
 

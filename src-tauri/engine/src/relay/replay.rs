@@ -11,9 +11,6 @@ use ts_rs::TS;
 use crate::model::{RequestKind, RequestRecord};
 use crate::Engine;
 
-pub const REPLAY_HEADER: &str = "x-hookscope-replay-of";
-/// The receiver names each delivery it stored in this answer header; a replay reports it.
-pub const REQUEST_ID_HEADER: &str = "x-hookscope-request-id";
 /// The marker capture puts in place of a credential: such a header is not sent again.
 const REDACTED: &str = "[redacted]";
 
@@ -52,21 +49,6 @@ pub struct ReplayOutcome {
     pub request_id: Option<String>,
     pub edited: bool,
 }
-
-/// Headers that describe the connection, not the message; the client sets its own.
-const NOT_REPLAYED: [&str; 10] = [
-    "connection",
-    "keep-alive",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    // Hookscope's own marks are set afresh for each replay, never copied from the original.
-    "x-hookscope-replay-of",
-    "x-hookscope-request-id",
-];
 
 /// The stored request behind a request id or a notification id.
 async fn original(engine: &Engine, id: &str) -> anyhow::Result<RequestRecord> {
@@ -122,7 +104,7 @@ pub async fn replay(
             continue;
         };
         // A repeated header is stored joined ("[redacted], [redacted]"): any redaction drops it.
-        if NOT_REPLAYED.contains(&name.as_str()) || value.contains(REDACTED) {
+        if !super::carried_on(name) || value.contains(REDACTED) {
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -146,7 +128,7 @@ pub async fn replay(
     }
     if *target == ReplayTarget::Receiver {
         headers.insert(
-            REPLAY_HEADER,
+            super::REPLAY_HEADER,
             reqwest::header::HeaderValue::from_str(&original.id)?,
         );
     }
@@ -172,7 +154,7 @@ pub async fn replay(
     let status = answer.status().as_u16();
     let request_id = answer
         .headers()
-        .get(REQUEST_ID_HEADER)
+        .get(super::REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let bytes = answer.bytes().await.unwrap_or_default();
