@@ -270,7 +270,6 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                 json_line(&mut out, Some("tunnel"), state)?;
             } else {
                 let line = match state {
-                    TunnelState::Local => "local only".to_owned(),
                     TunnelState::Connecting => "connecting…".to_owned(),
                     TunnelState::Online { url } => format!("online at {url}/notifications"),
                     TunnelState::Reconnecting { reason } => format!("reconnecting: {reason}"),

@@ -84,7 +84,7 @@ async fn ngrok_without_an_authtoken_says_where_to_get_one_and_stops() {
 }
 
 #[tokio::test]
-async fn an_unreachable_ngrok_service_is_offline_and_retried_with_backoff() {
+async fn an_unreachable_ngrok_service_is_offline_and_tried_again() {
     let h = Harness::start().await;
     let mut events = h.engine.events();
     let tunnel = watch(

@@ -349,7 +349,7 @@ keeper: Array<KeeperEvent>,
  */
 missed: number, };
 
-export type TunnelState = { "state": "local" } | { "state": "connecting" } | { "state": "online", url: string, } | { "state": "reconnecting", reason: string, } | { "state": "offline", reason: string, retrying: boolean, };
+export type TunnelState = { "state": "connecting" } | { "state": "online", url: string, } | { "state": "reconnecting", reason: string, } | { "state": "offline", reason: string, retrying: boolean, };
 
 export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "keeper", event: KeeperEvent, } | { "type": "tunnel", state: TunnelState, } | { "type": "relayed", relay: RelayRecord, } | { "type": "storeFailed", message: string, };
 

@@ -23,8 +23,6 @@ pub use supervisor::{supervise, Supervised, SupervisorTimings};
 #[serde(tag = "state", rename_all = "camelCase")]
 #[ts(rename_all = "camelCase")]
 pub enum TunnelState {
-    /// No tunnel: only this machine (and the simulator on it) reaches the receiver.
-    Local,
     Connecting,
     /// Routing to the receiver at this public URL.
     Online {
