@@ -45,9 +45,20 @@ struct NotificationColumns {
     item_length: i64,
 }
 
+/// Every notification column the public record is built from; callers add conditions.
+const SELECT_NOTIFICATIONS: &str = "SELECT id, request_id, position, received_at, subscription_id, change_type, \
+     lifecycle_event, verdict, reason, duplicate, decrypted, tokens_valid, item_offset, item_length \
+     FROM notifications WHERE 1 = 1";
+
+/// Every request column, with the latency measured after the commit; callers add conditions.
+const SELECT_REQUESTS: &str = "SELECT id, received_at, method, path, query, headers, body, body_size, \
+     body_truncated, kind, status, response, coalesce(r.latency_us, l.latency_us) AS latency_us, replay_of \
+     FROM requests r LEFT JOIN request_latencies l ON l.request_id = r.id WHERE 1 = 1";
+
 impl NotificationColumns {
-    /// `body` is the body of the request the item came in; the item is a slice of it.
-    fn into_notification(self, body: &[u8]) -> Notification {
+    /// `body` is the body of the request the item came in (the item is a slice of it), `replay_of` what
+    /// that request replayed.
+    fn into_notification(self, body: &[u8], replay_of: Option<String>) -> Notification {
         let row = NotificationRow {
             id: self.id,
             request_id: self.request_id,
@@ -64,7 +75,7 @@ impl NotificationColumns {
             item_offset: self.item_offset as u32,
             item_length: self.item_length as u32,
         };
-        row.to_notification(self.duplicate, body)
+        row.to_notification(self.duplicate, body, replay_of)
     }
 }
 
@@ -173,10 +184,7 @@ fn push_limit(query: &mut QueryBuilder<'_, Sqlite>, limit: u32) {
 
 impl Store {
     pub async fn notifications(&self, q: &NotificationQuery) -> anyhow::Result<Page<Notification>> {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT id, request_id, position, received_at, subscription_id, change_type, lifecycle_event, verdict, \
-             reason, duplicate, decrypted, tokens_valid, item_offset, item_length FROM notifications WHERE 1 = 1",
-        );
+        let mut query = QueryBuilder::<Sqlite>::new(SELECT_NOTIFICATIONS);
         if let Some(before) = &q.before {
             query.push(" AND id < ").push_bind(before.clone());
         }
@@ -216,20 +224,14 @@ impl Store {
                     .get(&row.request_id)
                     .map(|(body, replay)| (body.as_slice(), replay.clone()))
                     .unwrap_or_default();
-                let mut note = row.into_notification(body);
-                note.replay_of = replay_of;
-                note
+                row.into_notification(body, replay_of)
             })
             .collect();
         Ok(page(items, q.limit, |n| &n.id))
     }
 
     pub async fn requests(&self, q: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT id, received_at, method, path, query, headers, body, body_size, body_truncated, kind, status, \
-             response, coalesce(r.latency_us, l.latency_us) AS latency_us, replay_of FROM requests r \
-             LEFT JOIN request_latencies l ON l.request_id = r.id WHERE 1 = 1",
-        );
+        let mut query = QueryBuilder::<Sqlite>::new(SELECT_REQUESTS);
         if let Some(before) = &q.before {
             query.push(" AND id < ").push_bind(before.clone());
         }
@@ -258,14 +260,11 @@ impl Store {
 
     /// One recorded request, with its latency.
     pub async fn request(&self, id: &str) -> anyhow::Result<Option<RequestRecord>> {
-        let row: Option<RequestColumns> = sqlx::query_as(
-            "SELECT id, received_at, method, path, query, headers, body, body_size, body_truncated, kind, status, \
-             response, coalesce(r.latency_us, l.latency_us) AS latency_us, replay_of FROM requests r \
-             LEFT JOIN request_latencies l ON l.request_id = r.id WHERE r.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row: Option<RequestColumns> =
+            sqlx::query_as(&format!("{SELECT_REQUESTS} AND r.id = ?"))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.map(|c| RequestRow::from(c).to_record()))
     }
 
@@ -305,13 +304,11 @@ impl Store {
 
     /// One notification by Hookscope's id.
     pub async fn notification(&self, id: &str) -> anyhow::Result<Option<Notification>> {
-        let row: Option<NotificationColumns> = sqlx::query_as(
-            "SELECT id, request_id, position, received_at, subscription_id, change_type, lifecycle_event, verdict, \
-             reason, duplicate, decrypted, tokens_valid, item_offset, item_length FROM notifications WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row: Option<NotificationColumns> =
+            sqlx::query_as(&format!("{SELECT_NOTIFICATIONS} AND id = ?"))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let (body, replay_of): (Vec<u8>, Option<String>) =
             sqlx::query_as("SELECT body, replay_of FROM requests WHERE id = ?")
@@ -319,9 +316,7 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?
                 .unwrap_or_default();
-        let mut note = row.into_notification(&body);
-        note.replay_of = replay_of;
-        Ok(Some(note))
+        Ok(Some(row.into_notification(&body, replay_of)))
     }
 
     /// The item's JSON exactly as it stood in its batch (a slice of the stored request body).

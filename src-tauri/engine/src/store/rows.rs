@@ -90,8 +90,14 @@ pub struct NotificationRow {
 }
 
 impl NotificationRow {
-    /// The public record; the descriptive fields are read from the item (`body` is its request's body).
-    pub fn to_notification(&self, duplicate: bool, body: &[u8]) -> Notification {
+    /// The public record; the descriptive fields are read from the item (`body` is its request's body,
+    /// `replay_of` what that request replayed).
+    pub fn to_notification(
+        &self,
+        duplicate: bool,
+        body: &[u8],
+        replay_of: Option<String>,
+    ) -> Notification {
         let start = self.item_offset as usize;
         let item = body
             .get(start..start + self.item_length as usize)
@@ -115,7 +121,7 @@ impl NotificationRow {
             tokens_valid: self.tokens_valid,
             request_id: self.request_id.clone(),
             position: self.position,
-            replay_of: None,
+            replay_of,
         }
     }
 }

@@ -265,9 +265,7 @@ async fn commit_group(
                             .get(row.request_id.as_str())
                             .copied()
                             .unwrap_or((&[], &None));
-                        let mut note = row.to_notification(duplicate, body);
-                        note.replay_of = replay_of.clone();
-                        note
+                        row.to_notification(duplicate, body, replay_of.clone())
                     })
                     .collect();
                 bus.publish(Event::NotificationsStored {
