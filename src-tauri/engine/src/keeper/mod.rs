@@ -52,6 +52,7 @@ pub fn start(engine: Engine, graph: Arc<GraphClient>, urls: ReceiverUrls) -> Kee
         backoff: Backoff::default(),
         answered: HashMap::new(),
         lease: None,
+        started: crate::clock::now_micros(),
         cursor: 0,
         cursor_saved: None,
     };
@@ -86,6 +87,8 @@ struct State {
     answered: HashMap<String, Instant>,
     /// Held while this keeper is the one acting for the data directory.
     lease: Option<Lease>,
+    /// When this keeper started (microseconds): lifecycle events received since are its to answer.
+    started: i64,
     /// The rowid of the last notification looked at for lifecycle events (from any process).
     cursor: i64,
     /// When the cursor was last written to the settings, so a keeper taking over resumes from it.
@@ -151,12 +154,11 @@ impl State {
                 .and_then(|v| v.parse::<i64>().ok());
             self.cursor = match saved {
                 Some(saved) => saved,
-                // A first start: lifecycle events from before Hookscope ever kept them are history.
+                // A first start: lifecycle events from before this keeper started are history, but
+                // one stored between its start and this first pass is answered.
                 None => store
-                    .newest_notification_rowid()
+                    .notification_rowid_before(self.started)
                     .await
-                    .ok()
-                    .flatten()
                     .unwrap_or(0),
             };
             tracing::info!("this keeper now keeps the data directory's subscriptions");

@@ -276,6 +276,18 @@ impl Store {
             .await?)
     }
 
+    /// The rowid of the newest notification received before `micros`: where a reader starts that wants
+    /// everything that arrived from that moment on. Scanned from the newest end, so it stops early.
+    pub async fn notification_rowid_before(&self, micros: i64) -> anyhow::Result<i64> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT rowid FROM notifications WHERE received_at < ? ORDER BY rowid DESC LIMIT 1",
+        )
+        .bind(micros)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.unwrap_or(0))
+    }
+
     /// Lifecycle notifications committed after rowid `after` up to `until` (by any process), oldest
     /// first, at most `limit`, each with its rowid. The range is what arrived between two polls.
     pub async fn lifecycle_notifications_between(
