@@ -24,6 +24,9 @@ fn main() {
         "start_device_sign_in",
         "finish_device_sign_in",
         "sign_out",
+        "watch_status",
+        "settings_get",
+        "settings_save",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

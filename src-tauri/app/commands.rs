@@ -22,16 +22,36 @@ const FEED_INTERVAL: Duration = Duration::from_millis(30);
 pub(super) fn engine(shell: &Shell) -> Result<&Engine, String> {
     shell.engine.as_ref().ok_or_else(|| {
         shell
-            .status
+            .status()
             .error
-            .clone()
             .unwrap_or_else(|| "The engine is not running.".into())
     })
 }
 
 #[tauri::command]
 pub fn receiver_status(shell: State<'_, Shell>) -> ReceiverStatus {
-    shell.status.clone()
+    shell.status()
+}
+
+/// Streams the receiver's status (URLs, tunnel state, forward target) each time it changes, for the
+/// status bar, until the webview drops the channel.
+#[tauri::command]
+pub async fn watch_status(
+    shell: State<'_, Shell>,
+    channel: Channel<ReceiverStatus>,
+) -> Result<(), String> {
+    let Some(mut status) = shell.live.as_ref().map(|live| live.status()) else {
+        return Ok(());
+    };
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let now = status.borrow_and_update().clone();
+            if channel.send(now).is_err() || status.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
 }
 
 #[tauri::command]
@@ -103,7 +123,7 @@ pub async fn watch_feed(
 #[tauri::command]
 pub async fn try_without_tenant(shell: State<'_, Shell>) -> Result<SandboxStatus, String> {
     let engine = engine(&shell)?;
-    let urls = shell.status.urls.clone().ok_or_else(|| {
+    let urls = shell.status().urls.ok_or_else(|| {
         "The receiver is not listening, so the simulator has nothing to deliver to; see the error above."
             .to_string()
     })?;

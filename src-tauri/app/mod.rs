@@ -1,26 +1,30 @@
-//! The desktop shell: opens the engine for the data directory, starts the receiver, and serves the UI
-//! through three commands. It holds no logic of its own beyond wiring.
+//! The desktop shell: opens the engine for the data directory, starts the receiver and tunnel as the
+//! settings say, and serves the UI through commands. It holds no logic of its own beyond wiring.
 
 mod commands;
+mod preferences;
 mod signin;
 mod subscriptions;
 
 use std::sync::Mutex;
 
-use hookscope_engine::config::DEFAULT_PORT;
-use hookscope_engine::engine::Listening;
 use hookscope_engine::graph::{self, Connection, GraphClient, GraphSettings};
 use hookscope_engine::receiver::ReceiverStatus;
 use hookscope_engine::sandbox::Sandbox;
-use hookscope_engine::{Engine, ReceiverOptions};
+use hookscope_engine::settings::{self, Live, Settings, TunnelMode};
+use hookscope_engine::tunnel::SupervisorTimings;
+use hookscope_engine::Engine;
 use tauri::{Manager, RunEvent};
 
 use crate::cli::{engine_config, Global};
 
 pub struct Shell {
     pub engine: Option<Engine>,
-    pub status: ReceiverStatus,
-    listening: Mutex<Option<Listening>>,
+    /// Why the engine did not open, when it did not.
+    failure: Option<String>,
+    data_dir: String,
+    /// The receiver and the tunnel as the settings say; None when the engine did not open.
+    pub live: Option<Live>,
     /// The in-process Graph simulator of "Try without a tenant", once started.
     pub sandbox: tokio::sync::Mutex<Option<Sandbox>>,
     /// Graph and the keeper working through it; None until credentials (or the sandbox) exist.
@@ -33,8 +37,25 @@ pub struct Shell {
     pub pending_sign_in: tokio::sync::Mutex<Option<signin::Pending>>,
 }
 
-/// Opens the engine and the receiver. A port already taken (say, by `hookscope listen`) falls back to
-/// any free port rather than leaving the app deaf.
+/// What the environment asks for at start (`HOOKSCOPE_PORT`, `HOOKSCOPE_PUBLIC_URL`,
+/// `HOOKSCOPE_FORWARD_TO`) wins over the saved settings for this run; a save from the settings screen
+/// then applies as saved.
+fn with_environment(mut settings: Settings) -> Settings {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(port) = env("HOOKSCOPE_PORT").and_then(|p| p.parse().ok()) {
+        settings.port = port;
+    }
+    if let Some(url) = env("HOOKSCOPE_PUBLIC_URL") {
+        settings.tunnel = TunnelMode::PublicUrl;
+        settings.public_url = Some(url);
+    }
+    if let Some(target) = env("HOOKSCOPE_FORWARD_TO") {
+        settings.forward_to = Some(target);
+    }
+    settings
+}
+
+/// Opens the engine and starts the receiver (and tunnel) as the settings say.
 async fn start(global: &Global) -> Shell {
     let config = match engine_config(global) {
         Ok(config) => config,
@@ -45,67 +66,19 @@ async fn start(global: &Global) -> Shell {
         Ok(engine) => engine,
         Err(error) => return Shell::failed(error.to_string(), data_dir),
     };
-    let port = std::env::var("HOOKSCOPE_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(DEFAULT_PORT);
-    let public_url = std::env::var("HOOKSCOPE_PUBLIC_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    // The forward target, as `listen --forward-to` takes it (settings screens come with the full UI).
-    let relay = match std::env::var("HOOKSCOPE_FORWARD_TO")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(target) => match hookscope_engine::relay::RelayOptions::new(&target) {
-            Ok(relay) => Some(relay),
-            Err(error) => {
-                eprintln!("{error}");
-                None
-            }
-        },
-        None => None,
-    };
-    let options = ReceiverOptions {
-        port,
-        public_url,
-        relay,
-        ..ReceiverOptions::default()
-    };
-    let listening = match engine.listen(&options).await {
-        Ok(listening) => Ok(listening),
-        Err(_) if port != 0 => engine.listen(&ReceiverOptions { port: 0, ..options }).await,
-        Err(error) => Err(error),
-    };
-    match listening {
-        Ok(listening) => Shell {
-            status: ReceiverStatus {
-                urls: Some(listening.urls().clone()),
-                error: None,
-                data_dir,
-            },
-            engine: Some(engine),
-            listening: Mutex::new(Some(listening)),
-            sandbox: Default::default(),
-            graph: Default::default(),
-            graph_problem: Default::default(),
-            graph_settings: Default::default(),
-            pending_sign_in: Default::default(),
-        },
-        Err(error) => Shell {
-            status: ReceiverStatus {
-                urls: None,
-                error: Some(error.to_string()),
-                data_dir,
-            },
-            engine: Some(engine),
-            listening: Mutex::new(None),
-            sandbox: Default::default(),
-            graph: Default::default(),
-            graph_problem: Default::default(),
-            graph_settings: Default::default(),
-            pending_sign_in: Default::default(),
-        },
+    let live = Live::new(engine.clone(), SupervisorTimings::default());
+    live.apply(&with_environment(settings::load(&engine).await))
+        .await;
+    Shell {
+        engine: Some(engine),
+        failure: None,
+        data_dir,
+        live: Some(live),
+        sandbox: Default::default(),
+        graph: Default::default(),
+        graph_problem: Default::default(),
+        graph_settings: Default::default(),
+        pending_sign_in: Default::default(),
     }
 }
 
@@ -113,12 +86,9 @@ impl Shell {
     fn failed(error: String, data_dir: String) -> Shell {
         Shell {
             engine: None,
-            status: ReceiverStatus {
-                urls: None,
-                error: Some(error),
-                data_dir,
-            },
-            listening: Mutex::new(None),
+            failure: Some(error),
+            data_dir,
+            live: None,
             sandbox: Default::default(),
             graph: Default::default(),
             graph_problem: Default::default(),
@@ -127,10 +97,24 @@ impl Shell {
         }
     }
 
+    /// Where the receiver listens and is reachable, or why it does not.
+    pub fn status(&self) -> ReceiverStatus {
+        match &self.live {
+            Some(live) => live.current(),
+            None => ReceiverStatus {
+                urls: None,
+                error: self.failure.clone(),
+                data_dir: self.data_dir.clone(),
+                tunnel: None,
+                forward_to: None,
+            },
+        }
+    }
+
     /// Connects to Graph with the credentials in the environment (or an announced simulator) and
     /// starts the keeper; when there are none, remembers why for the status bar.
     pub async fn connect(&self) {
-        let (Some(engine), Some(urls)) = (&self.engine, &self.status.urls) else {
+        let (Some(engine), Some(urls)) = (&self.engine, self.status().urls) else {
             return;
         };
         let client = graph::settings::resolve(&self.graph_settings, engine)
@@ -142,8 +126,7 @@ impl Shell {
         }
         match client {
             Ok(client) => {
-                let connection =
-                    Connection::open(engine, std::sync::Arc::new(client), urls.clone());
+                let connection = Connection::open(engine, std::sync::Arc::new(client), urls);
                 *graph = Some(connection);
             }
             Err(error) => {
@@ -161,13 +144,8 @@ impl Shell {
         if let (Some(sandbox), Some(engine)) = (self.sandbox.lock().await.take(), &self.engine) {
             sandbox.stop(engine).await;
         }
-        let listening = self
-            .listening
-            .lock()
-            .ok()
-            .and_then(|mut guard| guard.take());
-        if let Some(listening) = listening {
-            listening.stop().await;
+        if let Some(live) = &self.live {
+            live.stop().await;
         }
         if let Some(engine) = &self.engine {
             engine.close().await;
@@ -186,10 +164,14 @@ pub fn run(global: &Global) -> i32 {
         shell.connect().await;
         shell
     });
+    let follows = follow_receiver(&shell);
     let app = tauri::Builder::default()
         .manage(shell)
         .invoke_handler(tauri::generate_handler![
             commands::receiver_status,
+            commands::watch_status,
+            preferences::settings_get,
+            preferences::settings_save,
             commands::notifications_page,
             commands::inspect_notification,
             commands::replay_delivery,
@@ -218,6 +200,20 @@ pub fn run(global: &Global) -> i32 {
             return 1;
         }
     };
+    let handle = app.handle().clone();
+    if let Some(mut urls) = follows {
+        tauri::async_runtime::spawn(async move {
+            // The receiver moved (a new port, a tunnel URL): the keeper re-points every subscription.
+            while urls.changed().await.is_ok() {
+                let now = urls.borrow_and_update().urls.clone();
+                let shell = handle.state::<Shell>();
+                let graph = shell.graph.lock().await;
+                if let (Some(now), Some(connection)) = (now, graph.as_ref()) {
+                    connection.set_urls(now);
+                }
+            }
+        });
+    }
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
             let shell = handle.state::<Shell>();
@@ -225,4 +221,9 @@ pub fn run(global: &Global) -> i32 {
         }
     });
     0
+}
+
+/// The receiver's status as it changes, for re-pointing the keeper.
+fn follow_receiver(shell: &Shell) -> Option<tokio::sync::watch::Receiver<ReceiverStatus>> {
+    shell.live.as_ref().map(Live::status)
 }

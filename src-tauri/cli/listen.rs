@@ -41,7 +41,7 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
     let urls = listening.urls().clone();
     let tunnel = ngrok.then(|| {
         tunnel::supervise(
-            tunnel::NgrokTunnel::new(tunnel::ngrok_options(&engine.config().data_dir)),
+            tunnel::NgrokTunnel::new(tunnel::ngrok_options(&engine.config().data_dir, None)),
             urls.local_url.clone(),
             engine.bus().clone(),
             tunnel::SupervisorTimings::default(),

@@ -17,6 +17,7 @@ use crate::receiver::{ReceiverStatus, ReceiverUrls};
 use crate::relay::{ReplayEdits, ReplayOutcome, ReplayTarget};
 use crate::rich::CertificateInfo;
 use crate::sandbox::{SandboxSend, SandboxStatus};
+use crate::settings::{Settings, SettingsChange, SettingsView, Theme, ToastSettings, TunnelMode};
 use crate::simulator::{DeliveryRecord, Outcome, TriggerReport};
 use crate::subscriptions::{RemoteSubscription, SubscribeInput, SubscriptionView};
 use crate::tunnel::TunnelState;
@@ -58,6 +59,12 @@ pub fn typescript() -> String {
         Page::<()>::decl(&cfg),
         FeedBatch::decl(&cfg),
         TunnelState::decl(&cfg),
+        TunnelMode::decl(&cfg),
+        Theme::decl(&cfg),
+        ToastSettings::decl(&cfg),
+        Settings::decl(&cfg),
+        SettingsView::decl(&cfg),
+        SettingsChange::decl(&cfg),
         Event::decl(&cfg),
         SandboxStatus::decl(&cfg),
         SandboxSend::decl(&cfg),

@@ -17,6 +17,7 @@ pub mod relay;
 pub mod rich;
 pub mod sandbox;
 pub mod secrets;
+pub mod settings;
 pub mod simulator;
 pub mod store;
 pub mod subscriptions;

@@ -327,7 +327,15 @@ export type ReceiverUrls = { localUrl: string, publicUrl: string | null,
  */
 notificationUrl: string, lifecycleUrl: string, };
 
-export type ReceiverStatus = { urls: ReceiverUrls | null, error: string | null, dataDir: string, };
+export type ReceiverStatus = { urls: ReceiverUrls | null, error: string | null, dataDir: string, 
+/**
+ * The tunnel's state; None when the receiver is local only.
+ */
+tunnel: TunnelState | null, 
+/**
+ * Where accepted deliveries are handed on to, if anywhere.
+ */
+forwardTo: string | null, };
 
 export type Page<T> = { 
 /**
@@ -350,6 +358,58 @@ keeper: Array<KeeperEvent>,
 missed: number, };
 
 export type TunnelState = { "state": "connecting" } | { "state": "online", url: string, } | { "state": "reconnecting", reason: string, } | { "state": "offline", reason: string, retrying: boolean, };
+
+export type TunnelMode = "none" | "ngrok" | "publicUrl";
+
+export type Theme = "system" | "light" | "dark";
+
+export type ToastSettings = { enabled: boolean, 
+/**
+ * Subscriptions whose notifications never toast (lifecycle events and failures still do).
+ */
+muted: Array<string>, };
+
+export type Settings = { 
+/**
+ * The receiver's local port; a taken port falls back to any free one.
+ */
+port: number, tunnel: TunnelMode, 
+/**
+ * With `TunnelMode::PublicUrl`: where the receiver's root is reachable from outside.
+ */
+publicUrl: string | null, 
+/**
+ * With ngrok: the account's static domain, which keeps the URL across restarts.
+ */
+ngrokDomain: string | null, 
+/**
+ * Every accepted delivery is handed on to this URL (the user's own app).
+ */
+forwardTo: string | null, 
+/**
+ * Graph's validation request goes to the forward target too, and its answer is returned.
+ */
+forwardHandshake: boolean, toasts: ToastSettings, theme: Theme, };
+
+export type SettingsView = { settings: Settings, 
+/**
+ * An ngrok authtoken is kept in the keyring or set in `NGROK_AUTHTOKEN`.
+ */
+ngrokAuthtokenSet: boolean, 
+/**
+ * `NGROK_AUTHTOKEN` (or `HOOKSCOPE_NGROK_DOMAIN`) is set and wins over what is saved here.
+ */
+ngrokFromEnvironment: boolean, };
+
+export type SettingsChange = { settings: Settings, 
+/**
+ * A new ngrok authtoken to keep in the keyring; None leaves the kept one as it is.
+ */
+ngrokAuthtoken?: string, 
+/**
+ * Forget the kept authtoken.
+ */
+forgetNgrokAuthtoken: boolean, };
 
 export type Event = { "type": "notificationsStored", notifications: Array<Notification>, } | { "type": "requestsRecorded", requests: Array<RequestRecord>, } | { "type": "handshake", requestId: string, path: string, at: string, } | { "type": "keeper", event: KeeperEvent, } | { "type": "tunnel", state: TunnelState, } | { "type": "relayed", relay: RelayRecord, } | { "type": "storeFailed", message: string, };
 

@@ -61,6 +61,10 @@ pub struct ReceiverStatus {
     pub urls: Option<ReceiverUrls>,
     pub error: Option<String>,
     pub data_dir: String,
+    /// The tunnel's state; None when the receiver is local only.
+    pub tunnel: Option<crate::tunnel::TunnelState>,
+    /// Where accepted deliveries are handed on to, if anywhere.
+    pub forward_to: Option<String>,
 }
 
 /// Checks a public URL the user gave and returns it without a trailing slash.

@@ -94,16 +94,23 @@ pub fn follow(
     Ok(Some(urls))
 }
 
-/// The ngrok settings from the environment (`NGROK_AUTHTOKEN`, `HOOKSCOPE_NGROK_DOMAIN`), else the
-/// authtoken kept in the keyring.
-pub fn ngrok_options(data_dir: &std::path::Path) -> NgrokOptions {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+/// The ngrok settings: the environment (`NGROK_AUTHTOKEN`, `HOOKSCOPE_NGROK_DOMAIN`) wins, else the
+/// authtoken kept in the keyring and the domain saved in the app's settings.
+pub fn ngrok_options(data_dir: &std::path::Path, saved_domain: Option<&str>) -> NgrokOptions {
     NgrokOptions {
-        authtoken: env("NGROK_AUTHTOKEN")
-            .or_else(|| crate::secrets::Secrets::new(data_dir).get(NGROK_SECRET)),
-        domain: env("HOOKSCOPE_NGROK_DOMAIN"),
+        authtoken: ngrok_authtoken(data_dir),
+        domain: env("HOOKSCOPE_NGROK_DOMAIN").or_else(|| saved_domain.map(str::to_owned)),
         server_addr: env("HOOKSCOPE_NGROK_SERVER"),
     }
+}
+
+/// The ngrok authtoken from `NGROK_AUTHTOKEN`, else the keyring.
+pub fn ngrok_authtoken(data_dir: &std::path::Path) -> Option<String> {
+    env("NGROK_AUTHTOKEN").or_else(|| crate::secrets::Secrets::new(data_dir).get(NGROK_SECRET))
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// The name the ngrok authtoken is kept under in the keyring.

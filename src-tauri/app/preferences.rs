@@ -1,0 +1,29 @@
+//! The settings screen's commands: read the settings (secrets only as "set" or not) and save a change,
+//! which the receiver and tunnel take up at once.
+
+use hookscope_engine::settings::{self, Settings, SettingsChange, SettingsView};
+use tauri::State;
+
+use super::commands::engine;
+use super::Shell;
+
+#[tauri::command]
+pub async fn settings_get(shell: State<'_, Shell>) -> Result<SettingsView, String> {
+    Ok(settings::view(engine(&shell)?).await)
+}
+
+/// Saves the change, then restarts the receiver or the tunnel when the change needs it.
+#[tauri::command]
+pub async fn settings_save(
+    shell: State<'_, Shell>,
+    change: SettingsChange,
+) -> Result<SettingsView, String> {
+    let engine = engine(&shell)?;
+    let saved: Settings = settings::save(engine, change)
+        .await
+        .map_err(|error| error.to_string())?;
+    if let Some(live) = &shell.live {
+        live.apply(&saved).await;
+    }
+    Ok(settings::view(engine).await)
+}

@@ -1,0 +1,211 @@
+//! The receiver and the tunnel as the settings say, started again when a change needs it. The app
+//! owns one; it exists so that "change the port, the tunnel or the forward target" is one engine call,
+//! tested here, rather than wiring spread through a front.
+
+use std::sync::Arc;
+
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
+
+use super::{Settings, TunnelMode};
+use crate::engine::Listening;
+use crate::receiver::ReceiverStatus;
+use crate::relay::RelayOptions;
+use crate::tunnel::{self, ExternalUrl, NgrokTunnel, Supervised, SupervisorTimings, TunnelState};
+use crate::{Engine, ReceiverOptions};
+
+pub struct Live {
+    engine: Engine,
+    running: Arc<Mutex<Running>>,
+    status: Arc<watch::Sender<ReceiverStatus>>,
+    timings: SupervisorTimings,
+}
+
+#[derive(Default)]
+struct Running {
+    settings: Option<Settings>,
+    listening: Option<Listening>,
+    tunnel: Option<Supervised>,
+    follower: Option<JoinHandle<()>>,
+}
+
+impl Live {
+    pub fn new(engine: Engine, timings: SupervisorTimings) -> Live {
+        let status = ReceiverStatus {
+            urls: None,
+            error: None,
+            data_dir: engine.config().data_dir.display().to_string(),
+            tunnel: None,
+            forward_to: None,
+        };
+        Live {
+            engine,
+            running: Arc::default(),
+            status: Arc::new(watch::channel(status).0),
+            timings,
+        }
+    }
+
+    /// The receiver's state as it changes (URLs, tunnel, the error that stopped it).
+    pub fn status(&self) -> watch::Receiver<ReceiverStatus> {
+        self.status.subscribe()
+    }
+
+    pub fn current(&self) -> ReceiverStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Starts (or starts again) the receiver and the tunnel for `settings`; leaves them running when
+    /// nothing they depend on changed. A taken port falls back to any free one rather than leaving
+    /// the app deaf.
+    pub async fn apply(&self, settings: &Settings) {
+        let mut running = self.running.lock().await;
+        if running
+            .settings
+            .as_ref()
+            .is_some_and(|before| !settings.needs_restart(before))
+        {
+            running.settings = Some(settings.clone());
+            return;
+        }
+        running.stop().await;
+        running.settings = Some(settings.clone());
+        let relay = settings.forward_to.as_deref().map(|target| {
+            RelayOptions::new(target).map(|mut relay| {
+                relay.handshake = settings.forward_handshake;
+                relay
+            })
+        });
+        let relay = match relay.transpose() {
+            Ok(relay) => relay,
+            Err(error) => {
+                self.publish(None, Some(error.to_string()), None, None);
+                return;
+            }
+        };
+        let options = ReceiverOptions {
+            port: settings.port,
+            relay,
+            ..ReceiverOptions::default()
+        };
+        let listening = match self.engine.listen(&options).await {
+            Ok(listening) => Ok(listening),
+            Err(_) if settings.port != 0 => {
+                self.engine
+                    .listen(&ReceiverOptions { port: 0, ..options })
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        let listening = match listening {
+            Ok(listening) => listening,
+            Err(error) => {
+                self.publish(None, Some(error.to_string()), None, None);
+                return;
+            }
+        };
+        let local = listening.urls().local_url.clone();
+        let forward_to = settings.forward_to.clone();
+        let tunnel = match settings.tunnel {
+            TunnelMode::None => None,
+            TunnelMode::Ngrok => Some(tunnel::supervise(
+                NgrokTunnel::new(tunnel::ngrok_options(
+                    &self.engine.config().data_dir,
+                    settings.ngrok_domain.as_deref(),
+                )),
+                local,
+                self.engine.bus().clone(),
+                self.timings.clone(),
+            )),
+            TunnelMode::PublicUrl => Some(tunnel::supervise(
+                ExternalUrl(settings.public_url.clone().unwrap_or_default()),
+                local,
+                self.engine.bus().clone(),
+                self.timings.clone(),
+            )),
+        };
+        self.publish(
+            Some(listening.urls().clone()),
+            None,
+            tunnel.as_ref().map(|t| t.states.borrow().clone()),
+            forward_to.clone(),
+        );
+        running.listening = Some(listening);
+        if let Some(tunnel) = &tunnel {
+            running.follower = Some(self.follow(tunnel.states.clone(), forward_to));
+        }
+        running.tunnel = tunnel;
+    }
+
+    /// Announces each URL the tunnel brings online as the receiver's public URL.
+    fn follow(
+        &self,
+        mut states: watch::Receiver<TunnelState>,
+        forward_to: Option<String>,
+    ) -> JoinHandle<()> {
+        let running = Arc::downgrade(&self.running);
+        let status = self.status.clone();
+        tokio::spawn(async move {
+            loop {
+                let state = states.borrow_and_update().clone();
+                let Some(running) = running.upgrade() else {
+                    return;
+                };
+                let mut running = running.lock().await;
+                let Some(listening) = running.listening.as_mut() else {
+                    return;
+                };
+                let mut error = None;
+                if let Err(problem) = tunnel::follow(&state, listening, None) {
+                    error = Some(problem.to_string());
+                }
+                let urls = listening.urls().clone();
+                drop(running);
+                status.send_modify(|status| {
+                    status.urls = Some(urls);
+                    status.error = error;
+                    status.tunnel = Some(state);
+                    status.forward_to = forward_to.clone();
+                });
+                if states.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+
+    fn publish(
+        &self,
+        urls: Option<crate::receiver::ReceiverUrls>,
+        error: Option<String>,
+        tunnel: Option<TunnelState>,
+        forward_to: Option<String>,
+    ) {
+        self.status.send_modify(|status| {
+            status.urls = urls;
+            status.error = error;
+            status.tunnel = tunnel;
+            status.forward_to = forward_to;
+        });
+    }
+
+    /// Closes the tunnel and stops the receiver.
+    pub async fn stop(&self) {
+        self.running.lock().await.stop().await;
+    }
+}
+
+impl Running {
+    async fn stop(&mut self) {
+        if let Some(follower) = self.follower.take() {
+            follower.abort();
+        }
+        if let Some(tunnel) = self.tunnel.take() {
+            tunnel.stop();
+        }
+        if let Some(listening) = self.listening.take() {
+            listening.stop().await;
+        }
+        self.settings = None;
+    }
+}
