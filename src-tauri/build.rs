@@ -27,6 +27,7 @@ fn main() {
         "watch_status",
         "settings_get",
         "settings_save",
+        "open_sign_in_page",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -190,6 +190,7 @@ pub fn run(global: &Global) -> i32 {
             signin::sign_in_app,
             signin::start_device_sign_in,
             signin::finish_device_sign_in,
+            signin::open_sign_in_page,
             signin::sign_out
         ])
         .build(tauri::generate_context!());

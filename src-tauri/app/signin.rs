@@ -110,6 +110,23 @@ pub async fn start_device_sign_in(
     Ok(code)
 }
 
+/// Opens the pending sign-in's verification page in the user's browser. Only that page: the UI cannot
+/// ask the shell to open an arbitrary URL.
+#[tauri::command]
+pub async fn open_sign_in_page(shell: State<'_, Shell>) -> Result<(), String> {
+    let pending = shell.pending_sign_in.lock().await;
+    let page = pending
+        .as_ref()
+        .map(|p| p.code.verification_uri.clone())
+        .ok_or_else(|| "Start the sign-in first.".to_string())?;
+    let scheme_ok = url::Url::parse(&page).is_ok_and(|u| matches!(u.scheme(), "https" | "http"));
+    if !scheme_ok {
+        return Err(format!("The sign-in page {page:?} is not a web address; open it by hand."));
+    }
+    open::that_detached(&page)
+        .map_err(|error| format!("Could not open a browser ({error}); open {page} by hand."))
+}
+
 #[tauri::command]
 pub async fn finish_device_sign_in(shell: State<'_, Shell>) -> Result<GraphStatus, String> {
     let pending = shell

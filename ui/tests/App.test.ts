@@ -142,7 +142,7 @@ describe('App', () => {
 
   it('shows the receiver error in a banner', async () => {
     const error = 'Port 7878 is already in use: another program is listening on it.';
-    const backend = new MemoryBackend({ status: { urls: null, error, dataDir: '/tmp/hookscope' } });
+    const backend = new MemoryBackend({ status: { urls: null, error, dataDir: '/tmp/hookscope', tunnel: null, forwardTo: null } });
     mount(backend);
     const banner = await screen.findByRole('alert');
     expect(banner.textContent).toBe(error);

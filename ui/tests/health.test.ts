@@ -43,9 +43,12 @@ describe('Health panel', () => {
     render(App, { props: { backend: new MemoryBackend() } });
     const feed = await screen.findByRole('tab', { name: 'Live feed' });
     await fireEvent.keyDown(feed, { key: 'ArrowLeft' });
+    expect(screen.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(screen.getByRole('tab', { name: 'Settings' }), { key: 'ArrowLeft' });
     expect(screen.getByRole('tab', { name: 'Health' }).getAttribute('aria-selected')).toBe('true');
     await waitFor(() => expect(rows().length).toBeGreaterThan(0));
     await fireEvent.keyDown(screen.getByRole('tab', { name: 'Health' }), { key: 'ArrowRight' });
+    await fireEvent.keyDown(screen.getByRole('tab', { name: 'Settings' }), { key: 'ArrowRight' });
     expect(screen.getByRole('tab', { name: 'Live feed' }).getAttribute('aria-selected')).toBe('true');
   });
 });

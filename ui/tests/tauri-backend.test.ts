@@ -153,6 +153,56 @@ describe('Tauri backend', () => {
     send(1, { notifications: [note(2)], keeper: [], missed: 0 });
     expect(received).toHaveLength(1);
   });
+
+  it('calls the settings and sign-in commands with the agreed arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    const backend = createTauriBackend();
+    const settings = {
+      port: 0,
+      tunnel: 'ngrok' as const,
+      publicUrl: null,
+      ngrokDomain: null,
+      forwardTo: null,
+      forwardHandshake: false,
+      toasts: { enabled: true, muted: [] },
+      theme: 'dark' as const,
+    };
+    await backend.settings();
+    await backend.saveSettings({ settings, ngrokAuthtoken: 'tok', forgetNgrokAuthtoken: false });
+    await backend.signInApp('t', 'c', 's');
+    await backend.startDeviceSignIn('t', 'c', null);
+    await backend.openSignInPage();
+    await backend.finishDeviceSignIn();
+    await backend.signOut();
+    expect(calls).toEqual([
+      ['settings_get', {}],
+      ['settings_save', { change: { settings, ngrokAuthtoken: 'tok', forgetNgrokAuthtoken: false } }],
+      ['sign_in_app', { tenant: 't', clientId: 'c', secret: 's' }],
+      ['start_device_sign_in', { tenant: 't', clientId: 'c', scopes: null }],
+      ['open_sign_in_page', {}],
+      ['finish_device_sign_in', {}],
+      ['sign_out', {}],
+    ]);
+  });
+
+  it('passes a Channel to watch_status and delivers each status until unwatched', async () => {
+    let channelId: number | undefined;
+    mockIPC((cmd, args) => {
+      if (cmd === 'watch_status') channelId = (args as { channel: { id: number } }).channel.id;
+    });
+    const seen: unknown[] = [];
+    const unwatch = await createTauriBackend().watchStatus((status) => seen.push(status));
+    const status = { urls: null, error: null, dataDir: '/d', tunnel: { state: 'connecting' }, forwardTo: null };
+    window.__TAURI_INTERNALS__.runCallback(channelId!, { index: 0, message: status });
+    expect(seen).toEqual([status]);
+    unwatch();
+    window.__TAURI_INTERNALS__.runCallback(channelId!, { index: 1, message: status });
+    expect(seen).toHaveLength(1);
+  });
 });
 
 declare global {

@@ -2,6 +2,7 @@
 import type {
   ChangeType,
   Check,
+  DeviceCode,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -16,6 +17,9 @@ import type {
   ResourceKind,
   SandboxSend,
   SandboxStatus,
+  Settings,
+  SettingsChange,
+  SettingsView,
   SubscribeInput,
   Subscription,
   SubscriptionView,
@@ -74,6 +78,19 @@ export const DEMO_STATUS: ReceiverStatus = {
   },
   error: null,
   dataDir: '(in memory)',
+  tunnel: null,
+  forwardTo: null,
+};
+
+export const DEFAULT_SETTINGS: Settings = {
+  port: 7878,
+  tunnel: 'none',
+  publicUrl: null,
+  ngrokDomain: null,
+  forwardTo: null,
+  forwardHandshake: false,
+  toasts: { enabled: true, muted: [] },
+  theme: 'system',
 };
 
 function kind(fields: Partial<ResourceKind> & Pick<ResourceKind, 'name' | 'paths' | 'changeTypes'>): ResourceKind {
@@ -488,6 +505,101 @@ export class MemoryBackend implements Backend {
   keep(event: KeeperEvent): void {
     this.history.unshift(event);
     this.emit({ keeper: [event] });
+  }
+
+  private readonly statusWatchers = new Set<(status: ReceiverStatus) => void>();
+
+  async watchStatus(onStatus: (status: ReceiverStatus) => void): Promise<Unwatch> {
+    this.statusWatchers.add(onStatus);
+    onStatus(structuredClone(this.status));
+    return () => this.statusWatchers.delete(onStatus);
+  }
+
+  /** The receiver's status changed (a tunnel came up): every watcher hears it. */
+  setStatus(status: ReceiverStatus): void {
+    this.status = status;
+    for (const watcher of this.statusWatchers) watcher(structuredClone(status));
+  }
+
+  saved: Settings = structuredClone(DEFAULT_SETTINGS);
+  /** The ngrok authtoken "in the keyring"; the screen only ever learns whether it is set. */
+  ngrokAuthtoken: string | null = null;
+
+  async settings(): Promise<SettingsView> {
+    return { settings: structuredClone(this.saved), ngrokAuthtokenSet: this.ngrokAuthtoken !== null, ngrokFromEnvironment: false };
+  }
+
+  /** The engine's checks, the same sentences; a saved port or tunnel change moves the status. */
+  async saveSettings(change: SettingsChange): Promise<SettingsView> {
+    const s = structuredClone(change.settings);
+    const tidy = (v: string | null) => (v === null || v.trim() === '' ? null : v.trim());
+    s.publicUrl = tidy(s.publicUrl)?.replace(/\/+$/, '') ?? null;
+    s.ngrokDomain = tidy(s.ngrokDomain);
+    s.forwardTo = tidy(s.forwardTo);
+    if (s.tunnel === 'publicUrl' && s.publicUrl === null) {
+      throw new Error('Give the public URL your tunnel or proxy serves (https://…), or choose another tunnel mode.');
+    }
+    if (s.publicUrl !== null && !/^https?:\/\/[^/\s]+/.test(s.publicUrl)) {
+      throw new Error(`The public URL "${s.publicUrl}" must start with https:// (Graph only calls HTTPS URLs).`);
+    }
+    if (s.forwardTo !== null && !/^https?:\/\/[^/\s]+/.test(s.forwardTo)) {
+      throw new Error(`The forward target "${s.forwardTo}" must be an http:// or https:// URL, like http://localhost:3000/api/notifications.`);
+    }
+    if (s.forwardHandshake && s.forwardTo === null) {
+      throw new Error("Passing Graph's handshake through needs a forward target; give the URL of your app.");
+    }
+    if (change.forgetNgrokAuthtoken) this.ngrokAuthtoken = null;
+    if (change.ngrokAuthtoken?.trim()) this.ngrokAuthtoken = change.ngrokAuthtoken.trim();
+    this.saved = s;
+    const local = `http://127.0.0.1:${s.port}`;
+    const publicUrl = s.tunnel === 'publicUrl' ? s.publicUrl : null;
+    const root = publicUrl ?? local;
+    this.setStatus({
+      ...this.status,
+      urls: { localUrl: local, publicUrl, notificationUrl: `${root}/notifications`, lifecycleUrl: `${root}/lifecycle` },
+      tunnel: s.tunnel === 'none' ? null : s.tunnel === 'publicUrl' ? { state: 'online', url: root } : { state: 'connecting' },
+      forwardTo: s.forwardTo,
+    });
+    return this.settings();
+  }
+
+  /** Sign-in calls in order, for tests. */
+  readonly signIns: string[] = [];
+
+  async signInApp(tenant: string, clientId: string, secret: string): Promise<GraphStatus> {
+    this.signIns.push(`app ${tenant} ${clientId}`);
+    if (!tenant.trim() || !clientId.trim()) throw new Error("Fill in the tenant id and the client id from the app registration's overview page.");
+    if (!secret.trim()) throw new Error('Paste the client secret (its value, not its id) from Certificates & secrets.');
+    this.graph = { connected: true, graphUrl: 'https://graph.microsoft.com', tenantId: tenant, clientId, simulated: false, message: null };
+    return structuredClone(this.graph);
+  }
+
+  async startDeviceSignIn(tenant: string, clientId: string, scopes: string | null): Promise<DeviceCode> {
+    this.signIns.push(`device ${tenant} ${clientId} ${scopes ?? ''}`.trim());
+    if (!tenant.trim() || !clientId.trim()) throw new Error("Fill in the tenant id and the client id from the app registration's overview page.");
+    return {
+      userCode: 'HKSCP123',
+      verificationUri: 'https://microsoft.com/devicelogin',
+      message: 'To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code HKSCP123 to authenticate.',
+      expiresIn: 900,
+      interval: 5,
+    };
+  }
+
+  async openSignInPage(): Promise<void> {
+    this.signIns.push('open page');
+  }
+
+  async finishDeviceSignIn(): Promise<GraphStatus> {
+    this.signIns.push('finish');
+    this.graph = { connected: true, graphUrl: 'https://graph.microsoft.com', tenantId: 'contoso', clientId: 'app', simulated: false, message: null };
+    return structuredClone(this.graph);
+  }
+
+  async signOut(): Promise<GraphStatus> {
+    this.signIns.push('sign out');
+    this.graph = { connected: false, graphUrl: null, tenantId: null, clientId: null, simulated: false, message: 'Hookscope is not connected to Graph: no credentials were found.' };
+    return structuredClone(this.graph);
   }
 
   get watching(): number {

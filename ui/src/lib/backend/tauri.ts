@@ -2,6 +2,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   Check,
+  DeviceCode,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -15,6 +16,7 @@ import type {
   RemoteSubscription,
   ResourceKind,
   SandboxStatus,
+  SettingsView,
   Subscription,
   SubscriptionView,
   TriggerReport,
@@ -71,5 +73,31 @@ export function createTauriBackend(): Backend {
     keeperHistory: (subscriptionId) => invoke<KeeperEvent[]>('keeper_history', { subscriptionId }),
 
     doctor: () => invoke<Check[]>('doctor'),
+
+    async watchStatus(onStatus): Promise<Unwatch> {
+      let active = true;
+      const channel = new Channel<ReceiverStatus>();
+      channel.onmessage = (status) => {
+        if (active) onStatus(status);
+      };
+      await invoke<void>('watch_status', { channel });
+      return () => {
+        active = false;
+      };
+    },
+
+    settings: () => invoke<SettingsView>('settings_get'),
+
+    saveSettings: (change) => invoke<SettingsView>('settings_save', { change }),
+
+    signInApp: (tenant, clientId, secret) => invoke<GraphStatus>('sign_in_app', { tenant, clientId, secret }),
+
+    startDeviceSignIn: (tenant, clientId, scopes) => invoke<DeviceCode>('start_device_sign_in', { tenant, clientId, scopes }),
+
+    openSignInPage: () => invoke<void>('open_sign_in_page'),
+
+    finishDeviceSignIn: () => invoke<GraphStatus>('finish_device_sign_in'),
+
+    signOut: () => invoke<GraphStatus>('sign_out'),
   };
 }

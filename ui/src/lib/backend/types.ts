@@ -1,5 +1,6 @@
 import type {
   Check,
+  DeviceCode,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -14,6 +15,8 @@ import type {
   ResourceKind,
   SandboxSend,
   SandboxStatus,
+  SettingsChange,
+  SettingsView,
   SubscribeInput,
   Subscription,
   SubscriptionView,
@@ -59,4 +62,20 @@ export interface Backend {
   doctor(): Promise<Check[]>;
   /** `keeper_history`: what the keeper did, newest first. */
   keeperHistory(subscriptionId: string | null): Promise<KeeperEvent[]>;
+  /** `watch_status`: the receiver's status now and each time it changes (port, tunnel, forward target). */
+  watchStatus(onStatus: (status: ReceiverStatus) => void): Promise<Unwatch>;
+  /** `settings_get`: the saved settings, and whether an ngrok authtoken is kept (never the token). */
+  settings(): Promise<SettingsView>;
+  /** `settings_save`: checked and saved; the receiver and tunnel restart when the change needs it. */
+  saveSettings(change: SettingsChange): Promise<SettingsView>;
+  /** `sign_in_app`: proves the app's secret with a token, keeps it in the keyring and reconnects. */
+  signInApp(tenant: string, clientId: string, secret: string): Promise<GraphStatus>;
+  /** `start_device_sign_in`: a code the user enters at Microsoft's sign-in page. */
+  startDeviceSignIn(tenant: string, clientId: string, scopes: string | null): Promise<DeviceCode>;
+  /** `open_sign_in_page`: the pending sign-in's page in the user's browser. */
+  openSignInPage(): Promise<void>;
+  /** `finish_device_sign_in`: waits for the user to finish in the browser, then reconnects as them. */
+  finishDeviceSignIn(): Promise<GraphStatus>;
+  /** `sign_out`: forgets the stored identity and its secrets. */
+  signOut(): Promise<GraphStatus>;
 }
