@@ -219,4 +219,27 @@ describe('relay and replay in the inspector', () => {
     await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toContain('with edits'));
     expect(backend.replays[1].edits.body).toBe('{"value":[]}');
   });
+
+  it('sends a delivery to the forward target from the settings, as it was or edited', async () => {
+    const n = note(13);
+    const app = 'http://localhost:3000/api/notifications';
+    const backend = new MemoryBackend({ notifications: [n] });
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(n.id)).not.toBeNull());
+    await fireEvent.click(row(n.id)!);
+    await waitFor(() => expect(inspector()).not.toBeNull());
+    expect(inspector()!.querySelector('[data-action="replay-app"]'), 'no target, no button').toBeNull();
+
+    backend.setStatus({ ...backend.status, forwardTo: app });
+    await waitFor(() => expect(inspector()!.querySelector('[data-action="replay-app"]')).not.toBeNull());
+    await fireEvent.click(inspector()!.querySelector('[data-action="replay-app"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toContain(`Sent to ${app}`));
+    expect(backend.replays[0].target).toEqual({ kind: 'url', url: app });
+
+    await fireEvent.click(inspector()!.querySelector('[data-action="edit"]')!);
+    await fireEvent.input(inspector()!.querySelector('[data-testid="replay-body"]')!, { target: { value: '{}' } });
+    await fireEvent.click(inspector()!.querySelector('[data-action="send-edited-app"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toContain('Sent with edits'));
+    expect(backend.replays[1]).toEqual({ id: n.requestId, target: { kind: 'url', url: app }, edits: { body: '{}', headers: {} } });
+  });
 });
