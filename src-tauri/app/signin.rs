@@ -121,7 +121,9 @@ pub async fn open_sign_in_page(shell: State<'_, Shell>) -> Result<(), String> {
         .ok_or_else(|| "Start the sign-in first.".to_string())?;
     let scheme_ok = url::Url::parse(&page).is_ok_and(|u| matches!(u.scheme(), "https" | "http"));
     if !scheme_ok {
-        return Err(format!("The sign-in page {page:?} is not a web address; open it by hand."));
+        return Err(format!(
+            "The sign-in page {page:?} is not a web address; open it by hand."
+        ));
     }
     open::that_detached(&page)
         .map_err(|error| format!("Could not open a browser ({error}); open {page} by hand."))

@@ -11,7 +11,7 @@ use crate::graph::signin::{DeviceCode, SignInMode, SignInProfile};
 use crate::graph::GraphStatus;
 use crate::model::{
     Inspection, KeeperAction, KeeperEvent, Notification, Page, RelayRecord, RequestKind,
-    RequestRecord, Subscription, SubscriptionStatus, Verdict,
+    RequestRecord, Subscription, SubscriptionStatus, ToastKind, ToastRecord, Verdict,
 };
 use crate::receiver::{ReceiverStatus, ReceiverUrls};
 use crate::relay::{ReplayEdits, ReplayOutcome, ReplayTarget};
@@ -41,6 +41,8 @@ pub fn typescript() -> String {
         Subscription::decl(&cfg),
         KeeperAction::decl(&cfg),
         KeeperEvent::decl(&cfg),
+        ToastKind::decl(&cfg),
+        ToastRecord::decl(&cfg),
         ChangeType::decl(&cfg),
         Workload::decl(&cfg),
         ResourceKind::decl(&cfg),

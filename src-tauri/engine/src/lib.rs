@@ -21,6 +21,7 @@ pub mod settings;
 pub mod simulator;
 pub mod store;
 pub mod subscriptions;
+pub mod toasts;
 pub mod tunnel;
 
 pub use bus::{Bus, Event};

@@ -167,6 +167,18 @@ expirationDateTime: string | null,
  */
 newSubscriptionId: string | null, };
 
+export type ToastKind = "notifications" | "lifecycle" | "keeperFailed" | "expiring" | "tunnelDown";
+
+export type ToastRecord = { id: string, at: string, kind: ToastKind, subscriptionId: string | null, 
+/**
+ * The notification a click on the toast opens in the inspector.
+ */
+notificationId: string | null, summary: string, body: string, shown: boolean, 
+/**
+ * Why the desktop did not show it.
+ */
+error: string | null, };
+
 export type ChangeType = "created" | "updated" | "deleted";
 
 export type Workload = "outlook" | "directory" | "oneDrive" | "teams" | "presence" | "callRecords" | "todo" | "security";

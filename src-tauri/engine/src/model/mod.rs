@@ -7,6 +7,7 @@ mod notification;
 mod relay;
 mod request;
 mod subscription;
+mod toast;
 
 pub use inspection::Inspection;
 pub use keeper::{KeeperAction, KeeperEvent};
@@ -14,6 +15,7 @@ pub use notification::{Notification, Verdict};
 pub use relay::RelayRecord;
 pub use request::{RequestKind, RequestRecord};
 pub use subscription::{Subscription, SubscriptionStatus};
+pub use toast::{ToastKind, ToastRecord};
 
 /// One page of a newest-first list; `next` is the cursor for the following (older) page.
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]

@@ -220,6 +220,19 @@ impl Store {
         done.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Records a toast and whether the desktop showed it.
+    pub async fn put_toast(&self, record: crate::model::ToastRecord) -> Result<(), StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::Toast {
+                record: Box::new(record),
+                ack,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Records what the user's app answered a relayed delivery.
     pub async fn put_relay(&self, row: RelayRow) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();

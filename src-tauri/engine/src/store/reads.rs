@@ -385,6 +385,46 @@ impl Store {
     }
 
     /// What the keeper did, newest first; for one subscription when given. `limit` 0 means all.
+    /// The toasts recorded, newest first.
+    pub async fn toasts(&self, limit: u32) -> anyhow::Result<Vec<crate::model::ToastRecord>> {
+        type Row = (
+            String,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            bool,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, at, kind, subscription_id, notification_id, summary, body, shown, error \
+             FROM toasts ORDER BY at DESC, id DESC LIMIT CASE WHEN ?1 = 0 THEN -1 ELSE ?1 END",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, at, kind, subscription_id, notification_id, summary, body, shown, error)| {
+                    crate::model::ToastRecord {
+                        id,
+                        at: crate::clock::rfc3339_millis(at),
+                        kind: crate::model::ToastKind::parse(&kind),
+                        subscription_id,
+                        notification_id,
+                        summary,
+                        body,
+                        shown,
+                        error,
+                    }
+                },
+            )
+            .collect())
+    }
+
     pub async fn keeper_events(
         &self,
         subscription_id: Option<&str>,

@@ -15,6 +15,7 @@ use super::rows::{CertificateChange, NotificationRow, RelayRow, RequestRow};
 use super::StoreError;
 use crate::bus::{Bus, Event};
 use crate::clock::now_micros;
+use crate::model::ToastRecord;
 use crate::model::{KeeperEvent, Subscription};
 
 /// Upper bound on the jobs folded into one transaction, so a flood cannot make a commit unbounded.
@@ -57,6 +58,11 @@ pub(crate) enum Job {
     /// What the user's app answered a relayed delivery; one statement after the group.
     Relay {
         row: Box<RelayRow>,
+        ack: Ack,
+    },
+    /// A toast shown or not; a few a minute at most (they are coalesced), so a statement of its own.
+    Toast {
+        record: Box<ToastRecord>,
         ack: Ack,
     },
     /// Certificates change a few times a year; a statement of its own.
@@ -104,6 +110,7 @@ pub(crate) async fn run(
         let mut settings = Vec::new();
         let mut certificates = Vec::new();
         let mut relays = Vec::new();
+        let mut toasts = Vec::new();
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
@@ -114,6 +121,7 @@ pub(crate) async fn run(
                 Job::Setting { key, value, ack } => settings.push((key, value, ack)),
                 Job::Certificate { change, ack } => certificates.push((change, ack)),
                 Job::Relay { row, ack } => relays.push((row, ack)),
+                Job::Toast { record, ack } => toasts.push((record, ack)),
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
@@ -132,6 +140,9 @@ pub(crate) async fn run(
         }
         for (key, value, ack) in settings {
             let _ = ack.send(put_setting(&mut conn, &key, value.as_deref()).await);
+        }
+        for (record, ack) in toasts {
+            let _ = ack.send(insert_toast(&mut conn, &record).await);
         }
         for (change, ack) in certificates {
             let _ = ack.send(change_certificate(&mut conn, change).await);
@@ -523,6 +534,26 @@ async fn insert_keeper_event(
     .bind(&e.message)
     .bind(&e.expiration_date_time)
     .bind(&e.new_subscription_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_toast(conn: &mut SqliteConnection, t: &ToastRecord) -> Result<(), StoreError> {
+    let at = crate::clock::parse_rfc3339(&t.at).unwrap_or_else(crate::clock::now_micros);
+    sqlx::query(
+        "INSERT OR REPLACE INTO toasts (id, at, kind, subscription_id, notification_id, summary, body, \
+         shown, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&t.id)
+    .bind(at)
+    .bind(t.kind.as_str())
+    .bind(&t.subscription_id)
+    .bind(&t.notification_id)
+    .bind(&t.summary)
+    .bind(&t.body)
+    .bind(t.shown)
+    .bind(&t.error)
     .execute(&mut *conn)
     .await?;
     Ok(())
