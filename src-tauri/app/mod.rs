@@ -5,13 +5,15 @@ mod commands;
 mod preferences;
 mod signin;
 mod subscriptions;
+mod toasts;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hookscope_engine::graph::{self, Connection, GraphClient, GraphSettings};
 use hookscope_engine::receiver::ReceiverStatus;
 use hookscope_engine::sandbox::Sandbox;
-use hookscope_engine::settings::{self, Live, Settings, TunnelMode};
+use hookscope_engine::settings::{self, Live, Settings, ToastSettings, TunnelMode};
+use hookscope_engine::toasts::Toaster;
 use hookscope_engine::tunnel::SupervisorTimings;
 use hookscope_engine::Engine;
 use tauri::{Manager, RunEvent};
@@ -35,6 +37,11 @@ pub struct Shell {
     pub graph_settings: GraphSettings,
     /// A device-code sign-in waiting for the user to finish it in the browser.
     pub pending_sign_in: tokio::sync::Mutex<Option<signin::Pending>>,
+    /// The toast settings the toaster follows; a save from the settings screen updates them.
+    pub toast_settings: tokio::sync::watch::Sender<ToastSettings>,
+    toaster: Mutex<Option<Toaster>>,
+    /// The app, for a toast's click; set once the window exists.
+    app: Arc<OnceLock<tauri::AppHandle>>,
 }
 
 /// What the environment asks for at start (`HOOKSCOPE_PORT`, `HOOKSCOPE_PUBLIC_URL`,
@@ -59,34 +66,35 @@ fn with_environment(mut settings: Settings) -> Settings {
 async fn start(global: &Global) -> Shell {
     let config = match engine_config(global) {
         Ok(config) => config,
-        Err(error) => return Shell::failed(error.to_string(), String::new()),
+        Err(error) => return Shell::empty(String::new(), Some(error.to_string())),
     };
     let data_dir = config.data_dir.display().to_string();
     let engine = match Engine::open(config).await {
         Ok(engine) => engine,
-        Err(error) => return Shell::failed(error.to_string(), data_dir),
+        Err(error) => return Shell::empty(data_dir, Some(error.to_string())),
     };
     let live = Live::new(engine.clone(), SupervisorTimings::default());
-    live.apply(&with_environment(settings::load(&engine).await))
-        .await;
-    Shell {
-        engine: Some(engine),
-        failure: None,
-        data_dir,
-        live: Some(live),
-        sandbox: Default::default(),
-        graph: Default::default(),
-        graph_problem: Default::default(),
-        graph_settings: Default::default(),
-        pending_sign_in: Default::default(),
-    }
+    let saved = with_environment(settings::load(&engine).await);
+    live.apply(&saved).await;
+    let mut shell = Shell::empty(data_dir, None);
+    shell.toast_settings.send_replace(saved.toasts);
+    *shell.toaster.get_mut().expect("a new lock") = Some(toasts::start(
+        &engine,
+        shell.toast_settings.subscribe(),
+        shell.app.clone(),
+    ));
+    shell.engine = Some(engine);
+    shell.live = Some(live);
+    shell
 }
 
 impl Shell {
-    fn failed(error: String, data_dir: String) -> Shell {
+    /// A shell with nothing running yet: the engine and receiver are set by `start`, or `failure` says
+    /// why they could not be.
+    fn empty(data_dir: String, failure: Option<String>) -> Shell {
         Shell {
             engine: None,
-            failure: Some(error),
+            failure,
             data_dir,
             live: None,
             sandbox: Default::default(),
@@ -94,6 +102,9 @@ impl Shell {
             graph_problem: Default::default(),
             graph_settings: Default::default(),
             pending_sign_in: Default::default(),
+            toast_settings: tokio::sync::watch::channel(ToastSettings::default()).0,
+            toaster: Mutex::new(None),
+            app: Arc::default(),
         }
     }
 
@@ -138,6 +149,9 @@ impl Shell {
     }
 
     async fn stop(&self) {
+        if let Ok(mut toaster) = self.toaster.lock() {
+            toaster.take();
+        }
         if let Some(connection) = self.graph.lock().await.take() {
             connection.close().await;
         }
@@ -202,6 +216,7 @@ pub fn run(global: &Global) -> i32 {
         }
     };
     let handle = app.handle().clone();
+    let _ = handle.state::<Shell>().app.set(handle.clone());
     if let Some(mut urls) = follows {
         tauri::async_runtime::spawn(async move {
             // The receiver moved (a new port, a tunnel URL): the keeper re-points every subscription.

@@ -22,6 +22,7 @@ pub async fn settings_save(
     let saved: Settings = settings::save(engine, change)
         .await
         .map_err(|error| error.to_string())?;
+    shell.toast_settings.send_replace(saved.toasts.clone());
     if let Some(live) = &shell.live {
         live.apply(&saved).await;
     }

@@ -1,6 +1,6 @@
 // The inspector: a row opens it, each check shows its verdict, rich items show ciphertext beside the
 // plaintext, the raw request and the answer are there, and hostile payloads stay text.
-import { cleanup, fireEvent, render, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import App from '../src/App.svelte';
 import { MemoryBackend } from '../src/lib/backend/memory';
@@ -218,6 +218,18 @@ describe('relay and replay in the inspector', () => {
     await fireEvent.click(inspector()!.querySelector('[data-action="send-edited"]')!);
     await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toContain('with edits'));
     expect(backend.replays[1].edits.body).toBe('{"value":[]}');
+  });
+
+  it('opens the notification a clicked toast was about, from any tab', async () => {
+    const n = note(21, { resource: 'Users/1/Messages/toast-me' });
+    const backend = new MemoryBackend({ notifications: [n, note(20)] });
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(n.id)).not.toBeNull());
+    await fireEvent.click(screen.getByRole('tab', { name: 'Settings' }));
+    backend.clickToast(n.id);
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(n.id));
+    expect(screen.getByRole('tab', { name: 'Live feed' }).getAttribute('aria-selected')).toBe('true');
+    expect(inspector()!.textContent).toContain('Users/1/Messages/toast-me');
   });
 
   it('sends a delivery to the forward target from the settings, as it was or edited', async () => {

@@ -1,5 +1,6 @@
 // The Tauri backend against mocked IPC: the exact command names and argument shapes the Rust side
 // implements, and feed batches arriving through a real `Channel`.
+import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBackend, MemoryBackend } from '../src/lib/backend';
@@ -187,6 +188,17 @@ describe('Tauri backend', () => {
       ['finish_device_sign_in', {}],
       ['sign_out', {}],
     ]);
+  });
+
+  it('hears a clicked toast through the open-notification event', async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const opened: string[] = [];
+    const unwatch = await createTauriBackend().onOpenNotification((id) => opened.push(id));
+    await emit('open-notification', 'n-1');
+    expect(opened).toEqual(['n-1']);
+    unwatch();
+    await emit('open-notification', 'n-2');
+    expect(opened).toEqual(['n-1']);
   });
 
   it('passes a Channel to watch_status and delivers each status until unwatched', async () => {

@@ -602,6 +602,18 @@ export class MemoryBackend implements Backend {
     return structuredClone(this.graph);
   }
 
+  private readonly openers = new Set<(id: string) => void>();
+
+  async onOpenNotification(open: (id: string) => void): Promise<Unwatch> {
+    this.openers.add(open);
+    return () => this.openers.delete(open);
+  }
+
+  /** Plays a click on a toast about notification `id`. */
+  clickToast(id: string): void {
+    for (const open of this.openers) open(id);
+  }
+
   get watching(): number {
     return this.watchers.size;
   }

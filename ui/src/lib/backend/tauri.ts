@@ -1,5 +1,6 @@
 // The only module allowed to import `@tauri-apps/*` (tests/imports.test.ts enforces it).
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import type {
   Check,
   DeviceCode,
@@ -99,5 +100,7 @@ export function createTauriBackend(): Backend {
     finishDeviceSignIn: () => invoke<GraphStatus>('finish_device_sign_in'),
 
     signOut: () => invoke<GraphStatus>('sign_out'),
+
+    onOpenNotification: (open) => listen<string>('open-notification', (event) => open(event.payload)),
   };
 }

@@ -78,4 +78,6 @@ export interface Backend {
   finishDeviceSignIn(): Promise<GraphStatus>;
   /** `sign_out`: forgets the stored identity and its secrets. */
   signOut(): Promise<GraphStatus>;
+  /** The `open-notification` event: a toast was clicked; the id of the notification it was about. */
+  onOpenNotification(open: (id: string) => void): Promise<Unwatch>;
 }
