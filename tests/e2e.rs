@@ -588,3 +588,257 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
     let removed = stored.iter().find(|s| s.id == new_id).unwrap();
     assert_eq!(removed.status, SubscriptionStatus::Removed);
 }
+
+/// A notification daemon on this test's private D-Bus session (the test script runs the e2e tests
+/// under `dbus-run-session`): dunst, stopped with the test.
+struct Dunst(Option<Child>);
+
+impl Drop for Dunst {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn dunstctl(args: &[&str]) -> String {
+    let out = Command::new("dunstctl")
+        .args(args)
+        .output()
+        .expect("dunstctl runs (apt install dunst)");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+async fn notification_daemon() -> Dunst {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "run the e2e tests under dbus-run-session, as scripts/test.sh does"
+    );
+    // An earlier test's toast may have activated dunst already; then this one exits and that one serves.
+    let child = Command::new("dunst")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok();
+    wait_for(
+        "a notification daemon on the session bus",
+        Duration::from_secs(15),
+        async || {
+            let out = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.Notifications",
+                ])
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .contains("boolean true")
+                .then_some(())
+        },
+    )
+    .await;
+    dunstctl(&["close-all"]);
+    Dunst(child)
+}
+
+/// The user's own app, as `Forward to` names it: answers 200 and keeps every body it got.
+async fn user_app() -> (String, std::sync::Arc<std::sync::Mutex<Vec<bytes::Bytes>>>) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/api/notifications",
+        axum::routing::post(move |body: bytes::Bytes| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body);
+                "thanks from the app"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/api/notifications",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test]
+#[ignore = "needs a display, a D-Bus session and tauri-driver; run under dbus-run-session and xvfb-run with --ignored"]
+async fn settings_move_the_receiver_behind_a_public_url_relay_to_my_app_and_a_toast_opens_the_item()
+{
+    let _daemon = notification_daemon().await;
+    let (app_url, got) = user_app().await;
+    let data = tempfile::tempdir().unwrap();
+    let (driver, client) = launch(data.path()).await;
+    let find = async |css: &str| {
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e:?}"))
+    };
+    let fill = async |css: &str, text: &str| {
+        let field = find(css).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    };
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Try without a tenant']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find("section.sandbox").await;
+    let receiver = wait_for(
+        "the receiver in the status bar",
+        Duration::from_secs(10),
+        async || {
+            let text = text_of(&client, "[data-testid='status-receiver']").await?;
+            text.strip_prefix("Receiver ").map(str::to_owned)
+        },
+    )
+    .await;
+    assert_eq!(
+        text_of(&client, "[data-testid='status-tunnel']")
+            .await
+            .as_deref(),
+        Some("Local only")
+    );
+    let port = receiver.rsplit(':').next().unwrap().to_owned();
+
+    // Settings: the user's own public URL (here the receiver itself, so Graph's handshake routes
+    // through it) and their app as the forward target.
+    find("#tab-settings").await.click().await.unwrap();
+    find("input[name='tunnel'][value='publicUrl']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    fill("input[name='public-url']", &receiver).await;
+    fill("input[name='port']", &port).await;
+    fill("input[name='forward-to']", &app_url).await;
+    find("[data-testid='settings-form'] button[type='submit']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        "the tunnel online in the status bar",
+        Duration::from_secs(20),
+        async || {
+            let text = text_of(&client, "[data-testid='status-tunnel']").await?;
+            text.contains("Tunnel online").then_some(())
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-settings.png"),
+            png,
+        );
+    }
+    let public = client
+        .find(Locator::Css("[data-testid='status-public-url']"))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap();
+    assert_eq!(public, Some(format!("{receiver}/notifications")));
+    let forward = text_of(&client, "[data-testid='status-forward']")
+        .await
+        .unwrap();
+    assert!(forward.contains(&app_url), "{forward}");
+
+    // A change from the simulated Graph: stored, handed on to the app byte for byte, and toasted.
+    find("#tab-feed").await.click().await.unwrap();
+    find("button[data-send='change']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let relayed = wait_for(
+        "the delivery at the user's app",
+        Duration::from_secs(20),
+        async || got.lock().unwrap().first().cloned(),
+    )
+    .await;
+    assert!(
+        String::from_utf8_lossy(&relayed).contains("\"changeType\""),
+        "{relayed:?}"
+    );
+    wait_for(
+        "the toast on the desktop",
+        Duration::from_secs(20),
+        async || (dunstctl(&["count", "displayed"]).parse::<u32>().ok()? >= 1).then_some(()),
+    )
+    .await;
+    assert!(
+        client.find(Locator::Css("#inspector")).await.is_err(),
+        "nothing is open before the click"
+    );
+    // The whole screen, with the toast in its corner (ImageMagick; the picture is for the docs only).
+    let _ = Command::new("import")
+        .args(["-window", "root"])
+        .arg(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-toast.png"))
+        .status();
+    // A click on the toast (dunst's default action) opens the item in the inspector.
+    dunstctl(&["action", "0"]);
+    let inspector = wait_for(
+        "the inspector opened by the toast",
+        Duration::from_secs(15),
+        async || {
+            let text = text_of(&client, "#inspector").await?;
+            text.contains("thanks from the app").then_some(text)
+        },
+    )
+    .await;
+    assert!(inspector.contains("Users/"), "{inspector}");
+
+    dunstctl(&["close-all"]);
+    let history: serde_json::Value = serde_json::from_str(&dunstctl(&["history"])).unwrap();
+    let toasts: Vec<(String, String, String)> = history["data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let field = |name: &str| t[name]["data"].as_str().unwrap_or_default().to_owned();
+            (field("appname"), field("summary"), field("body"))
+        })
+        .filter(|(app, ..)| app == "Hookscope")
+        .collect();
+    assert_eq!(
+        toasts.len(),
+        1,
+        "one toast for one notification: {toasts:?}"
+    );
+    assert_eq!(toasts[0].1, "New notification");
+    assert!(toasts[0].2.contains("created: Users/"), "{toasts:?}");
+    client.close().await.unwrap();
+    drop(driver);
+
+    let engine = Engine::open_reader(EngineConfig::new(data.path()))
+        .await
+        .unwrap();
+    let recorded = engine.store().toasts(0).await.unwrap();
+    assert!(
+        recorded
+            .iter()
+            .any(|t| t.shown && t.summary == "New notification"),
+        "{recorded:?}"
+    );
+}

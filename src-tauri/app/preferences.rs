@@ -7,9 +7,18 @@ use tauri::State;
 use super::commands::engine;
 use super::Shell;
 
+/// The settings as they run: the saved ones, with what the environment overrode at start, so the
+/// screen never shows a port or tunnel other than the one in use.
 #[tauri::command]
 pub async fn settings_get(shell: State<'_, Shell>) -> Result<SettingsView, String> {
-    Ok(settings::view(engine(&shell)?).await)
+    let mut view = settings::view(engine(&shell)?).await;
+    if let Some(running) = match &shell.live {
+        Some(live) => live.settings().await,
+        None => None,
+    } {
+        view.settings = running;
+    }
+    Ok(view)
 }
 
 /// Saves the change, then restarts the receiver or the tunnel when the change needs it.
@@ -26,5 +35,7 @@ pub async fn settings_save(
     if let Some(live) = &shell.live {
         live.apply(&saved).await;
     }
-    Ok(settings::view(engine).await)
+    let mut view = settings::view(engine).await;
+    view.settings = saved;
+    Ok(view)
 }

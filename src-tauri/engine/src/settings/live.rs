@@ -189,6 +189,11 @@ impl Live {
         });
     }
 
+    /// The settings running now (the saved ones with whatever the front overrode at start).
+    pub async fn settings(&self) -> Option<Settings> {
+        self.running.lock().await.settings.clone()
+    }
+
     /// Closes the tunnel and stops the receiver.
     pub async fn stop(&self) {
         self.running.lock().await.stop().await;
