@@ -9,7 +9,7 @@ use hookscope_engine::receiver::ReceiverStatus;
 use hookscope_engine::relay::{self, ReplayEdits, ReplayOutcome, ReplayTarget};
 use hookscope_engine::sandbox::{Sandbox, SandboxSend, SandboxStatus};
 use hookscope_engine::simulator::TriggerReport;
-use hookscope_engine::store::NotificationQuery;
+use hookscope_engine::store::{NotificationFilter, NotificationQuery};
 use hookscope_engine::Engine;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -59,12 +59,13 @@ pub async fn notifications_page(
     shell: State<'_, Shell>,
     limit: u32,
     before: Option<String>,
+    filter: Option<NotificationFilter>,
 ) -> Result<Page<Notification>, String> {
     engine(&shell)?
         .notifications(&NotificationQuery {
             limit,
             before,
-            subscription_id: None,
+            filter: filter.unwrap_or_default(),
         })
         .await
         .map_err(|error| error.to_string())

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use hookscope_engine::store::{NotificationQuery, RequestQuery};
+use hookscope_engine::store::{NotificationFilter, NotificationQuery, RequestQuery};
 use hookscope_engine::Engine;
 use serde::Serialize;
 
@@ -14,7 +14,10 @@ pub async fn notifications(engine: &Engine, args: NotificationsArgs) -> anyhow::
     let query = NotificationQuery {
         limit: args.limit,
         before: None,
-        subscription_id: args.subscription,
+        filter: NotificationFilter {
+            subscription_id: args.subscription,
+            ..NotificationFilter::default()
+        },
     };
     let page = engine.notifications(&query).await?;
     let empty = "No notifications yet. Start `hookscope listen` (or the app) and subscribe.";

@@ -354,7 +354,7 @@ fn main() {
             .unwrap();
         let deep = Instant::now();
         let deep_page = engine
-            .notifications(&hookscope_engine::store::NotificationQuery { limit: 100, before: Some(deep_cursor), subscription_id: None })
+            .notifications(&hookscope_engine::store::NotificationQuery { limit: 100, before: Some(deep_cursor), ..Default::default() })
             .await
             .unwrap();
         let deep = deep.elapsed();

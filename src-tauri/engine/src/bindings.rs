@@ -19,6 +19,7 @@ use crate::rich::CertificateInfo;
 use crate::sandbox::{SandboxSend, SandboxStatus};
 use crate::settings::{Settings, SettingsChange, SettingsView, Theme, ToastSettings, TunnelMode};
 use crate::simulator::{DeliveryRecord, Outcome, TriggerReport};
+use crate::store::{NotificationFilter, VerdictFilter};
 use crate::subscriptions::{RemoteSubscription, SubscribeInput, SubscriptionView};
 use crate::tunnel::TunnelState;
 
@@ -59,6 +60,8 @@ pub fn typescript() -> String {
         ReceiverUrls::decl(&cfg),
         ReceiverStatus::decl(&cfg),
         Page::<()>::decl(&cfg),
+        VerdictFilter::decl(&cfg),
+        NotificationFilter::decl(&cfg),
         FeedBatch::decl(&cfg),
         TunnelState::decl(&cfg),
         TunnelMode::decl(&cfg),

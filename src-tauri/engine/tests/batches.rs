@@ -110,7 +110,10 @@ async fn batches_of_1_to_100_items_are_stored_item_by_item_with_their_verdicts()
         .engine
         .notifications(&NotificationQuery {
             limit: 0,
-            subscription_id: Some("sub-a".into()),
+            filter: hookscope_engine::store::NotificationFilter {
+                subscription_id: Some("sub-a".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await

@@ -355,6 +355,26 @@ export type Page<T> = {
  */
 items: Array<T>, next: string | null, };
 
+export type VerdictFilter = "accepted" | "rejected" | "duplicate" | "decrypted" | "tokensInvalid" | "lifecycle" | "replayed";
+
+export type NotificationFilter = { subscriptionId?: string, 
+/**
+ * `created`, `updated` or `deleted`.
+ */
+changeType?: string, verdict?: VerdictFilter, 
+/**
+ * Case-insensitive, anywhere in the item, its decrypted content or the refusal's reason.
+ */
+text?: string, 
+/**
+ * RFC 3339; received at or after.
+ */
+since?: string, 
+/**
+ * RFC 3339; received before.
+ */
+until?: string, };
+
 export type FeedBatch = { 
 /**
  * Newly stored notifications, oldest first.

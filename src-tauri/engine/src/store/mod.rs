@@ -3,6 +3,7 @@
 //! data directory: WAL lets readers run beside the writer, and the busy timeout covers the other writer.
 
 mod dedupe;
+mod filter;
 mod reads;
 pub(crate) mod rows;
 mod writer;
@@ -16,6 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+pub use filter::{NotificationFilter, VerdictFilter};
 pub use reads::{NotificationQuery, RequestQuery};
 pub use rows::{CertificateChange, CertificateRow, NotificationRow, RelayRow, RequestRow};
 

@@ -18,7 +18,7 @@ pub struct NotificationQuery {
     pub limit: u32,
     /// Only items older than this id (the `next` cursor of the previous page).
     pub before: Option<String>,
-    pub subscription_id: Option<String>,
+    pub filter: super::NotificationFilter,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -188,11 +188,7 @@ impl Store {
         if let Some(before) = &q.before {
             query.push(" AND id < ").push_bind(before.clone());
         }
-        if let Some(subscription) = &q.subscription_id {
-            query
-                .push(" AND subscription_id = ")
-                .push_bind(subscription.clone());
-        }
+        q.filter.push_sql(&mut query);
         push_limit(&mut query, q.limit);
         let rows: Vec<NotificationColumns> = query.build_query_as().fetch_all(self.pool()).await?;
         // A page's items usually share a few requests: read each body once and slice the items out.

@@ -40,7 +40,10 @@ async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict
     }
     let rich = engine
         .notifications(&NotificationQuery {
-            subscription_id: Some(sandbox.status().rich_subscription_id.clone()),
+            filter: hookscope_engine::store::NotificationFilter {
+                subscription_id: Some(sandbox.status().rich_subscription_id.clone()),
+                ..Default::default()
+            },
             ..NotificationQuery::default()
         })
         .await
@@ -67,7 +70,10 @@ async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict
     }
     let notes = engine
         .notifications(&NotificationQuery {
-            subscription_id: Some(sandbox.status().subscription_id.clone()),
+            filter: hookscope_engine::store::NotificationFilter {
+                subscription_id: Some(sandbox.status().subscription_id.clone()),
+                ..Default::default()
+            },
             ..NotificationQuery::default()
         })
         .await

@@ -188,7 +188,10 @@ impl World {
     pub async fn notifications_of(&self, id: &str) -> Vec<Notification> {
         self.engine
             .notifications(&NotificationQuery {
-                subscription_id: Some(id.to_string()),
+                filter: hookscope_engine::store::NotificationFilter {
+                    subscription_id: Some(id.to_string()),
+                    ..Default::default()
+                },
                 ..NotificationQuery::default()
             })
             .await
