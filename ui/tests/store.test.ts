@@ -21,7 +21,7 @@ describe('FeedStore', () => {
     const page = vi.spyOn(backend, 'notificationsPage');
     const { store } = setup(backend);
     await store.start();
-    expect(page).toHaveBeenCalledWith(FIRST_PAGE, null);
+    expect(page).toHaveBeenCalledWith(FIRST_PAGE, null, {});
     expect(store.current.loaded).toBe(true);
     expect(store.current.rows).toHaveLength(200);
     expect(store.current.rows[0].id).toBe(note(250).id);
@@ -88,7 +88,7 @@ describe('FeedStore', () => {
 
     backend.emit({ missed: 2 });
     runFrame();
-    expect(page).toHaveBeenCalledWith(FIRST_PAGE, null);
+    expect(page).toHaveBeenCalledWith(FIRST_PAGE, null, {});
     await vi.waitFor(() => expect(ids(store.current.rows)).toEqual(ids([note(3), note(2), note(1)])));
   });
 

@@ -37,11 +37,11 @@ describe('Tauri backend', () => {
     const backend = createTauriBackend();
     expect(await backend.receiverStatus()).toEqual({ urls: null, error: 'boom', dataDir: '/d' });
     expect((await backend.notificationsPage(200, null)).items[0].id).toBe(note(1).id);
-    await backend.notificationsPage(50, note(9).id);
+    await backend.notificationsPage(50, note(9).id, { verdict: 'rejected' });
     expect(calls).toEqual([
       ['receiver_status', {}],
-      ['notifications_page', { limit: 200, before: null }],
-      ['notifications_page', { limit: 50, before: note(9).id }],
+      ['notifications_page', { limit: 200, before: null, filter: null }],
+      ['notifications_page', { limit: 50, before: note(9).id, filter: { verdict: 'rejected' } }],
     ]);
   });
 

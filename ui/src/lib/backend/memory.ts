@@ -8,6 +8,7 @@ import type {
   Inspection,
   KeeperEvent,
   Notification,
+  NotificationFilter,
   Page,
   ReceiverStatus,
   ReplayEdits,
@@ -26,6 +27,7 @@ import type {
   TriggerReport,
 } from '../bindings';
 import { CHANGE_TYPES, kindFor, lifetimeSeconds } from '../subscriptions/catalog';
+import { matches } from '../feed/filter';
 import type { Backend, Unwatch } from './types';
 
 let lastMs = 0;
@@ -206,8 +208,8 @@ export class MemoryBackend implements Backend {
     return structuredClone(this.status);
   }
 
-  async notificationsPage(limit: number, before: string | null): Promise<Page<Notification>> {
-    const older = before === null ? this.stored : this.stored.filter((n) => n.id < before);
+  async notificationsPage(limit: number, before: string | null, filter?: NotificationFilter): Promise<Page<Notification>> {
+    const older = this.stored.filter((n) => (before === null || n.id < before) && (!filter || matches(n, filter)));
     const items = older.slice(0, limit);
     const next = older.length > limit && items.length > 0 ? items[items.length - 1].id : null;
     return { items: structuredClone(items), next };

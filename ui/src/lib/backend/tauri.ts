@@ -32,7 +32,8 @@ export function createTauriBackend(): Backend {
   return {
     receiverStatus: () => invoke<ReceiverStatus>('receiver_status'),
 
-    notificationsPage: (limit, before) => invoke<Page<Notification>>('notifications_page', { limit, before }),
+    notificationsPage: (limit, before, filter) =>
+      invoke<Page<Notification>>('notifications_page', { limit, before, filter: filter ?? null }),
 
     inspect: (id) => invoke<Inspection>('inspect_notification', { id }),
 

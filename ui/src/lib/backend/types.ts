@@ -6,6 +6,7 @@ import type {
   Inspection,
   KeeperEvent,
   Notification,
+  NotificationFilter,
   Page,
   ReceiverStatus,
   ReplayEdits,
@@ -31,7 +32,7 @@ export interface Backend {
   /** `receiver_status`: the receiver's URLs, or the sentence saying why it is not listening. */
   receiverStatus(): Promise<ReceiverStatus>;
   /** `notifications_page`: newest first; pass the previous page's `next` as `before` for older rows. */
-  notificationsPage(limit: number, before: string | null): Promise<Page<Notification>>;
+  notificationsPage(limit: number, before: string | null, filter?: NotificationFilter): Promise<Page<Notification>>;
   /** `inspect_notification`: one notification with its item as delivered and the request it came in. */
   inspect(id: string): Promise<Inspection>;
   /** `replay_delivery`: a stored delivery sent again, to the receiver (marked as a replay) or a URL. */
