@@ -186,7 +186,13 @@ async fn a_posted_notification_appears_in_the_window() {
           "subscriptionExpirationDateTime": "2030-01-01T00:00:00Z" },
         { "subscriptionId": "e2e-sub", "clientState": "forged", "changeType": "deleted",
           "resource": "Users/e2e/Messages/FORGED", "tenantId": "t",
-          "subscriptionExpirationDateTime": "2030-01-01T00:00:00Z" }
+          "subscriptionExpirationDateTime": "2030-01-01T00:00:00Z" },
+        // Payload content is shown as text: markup in it must run nothing.
+        { "subscriptionId": "e2e-sub", "clientState": "e2e-secret", "changeType": "created",
+          "resource": "Users/e2e/Messages/<img src=x onerror=\"document.title='pwned'\">",
+          "resourceData": { "@odata.id": "javascript:document.title='pwned'",
+                            "subject": "<script>document.title='pwned'</script>" },
+          "tenantId": "t", "subscriptionExpirationDateTime": "2030-01-01T00:00:00Z" }
     ]});
     let response = reqwest::Client::new()
         .post(format!("{local_url}/notifications"))
@@ -235,6 +241,89 @@ async fn a_posted_notification_appears_in_the_window() {
         .find(|t| t.contains("FORGED"))
         .expect("the forged one is listed too");
     assert!(forged.contains("rejected"), "{forged}");
+
+    // The markup arrived as text and ran nothing, in the list and in the inspector.
+    let hostile = wait_for("the hostile row", Duration::from_secs(10), async || {
+        row_texts(&client)
+            .await?
+            .into_iter()
+            .find(|r| r.contains("onerror"))
+    })
+    .await;
+    assert!(hostile.contains("<img src=x"), "shown as text: {hostile}");
+    client
+        .find(Locator::XPath(
+            "//*[@id='feed']//*[contains(@class,'notification-row')][contains(., 'onerror')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let inspected = wait_for(
+        "the inspector on the hostile item",
+        Duration::from_secs(10),
+        async || {
+            let text = client
+                .find(Locator::Css("#inspector"))
+                .await
+                .ok()?
+                .prop("textContent")
+                .await
+                .ok()??;
+            text.contains("<script>").then_some(text)
+        },
+    )
+    .await;
+    assert!(
+        inspected.contains("javascript:document.title"),
+        "{inspected}"
+    );
+    for css in [
+        "#feed img",
+        "#inspector img",
+        "#inspector script",
+        "#inspector a[href^='javascript']",
+    ] {
+        assert!(
+            client.find_all(Locator::Css(css)).await.unwrap().is_empty(),
+            "{css} exists"
+        );
+    }
+    let title = client.title().await.unwrap();
+    assert_ne!(title, "pwned");
+
+    // Filtering: text search, then a verdict, narrow the list in place.
+    client
+        .find(Locator::Css("#inspector button.close"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let search = client.find(Locator::Id("feed-search")).await.unwrap();
+    search.send_keys("forged").await.unwrap();
+    wait_for("only the forged row", Duration::from_secs(10), async || {
+        let rows = row_texts(&client).await?;
+        (rows.len() == 1 && rows[0].contains("FORGED")).then_some(())
+    })
+    .await;
+    search.clear().await.unwrap();
+    search.send_keys(" ").await.unwrap();
+    client
+        .find(Locator::Css(
+            "select[name='verdict'] option[value='rejected']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for("only rejected rows", Duration::from_secs(10), async || {
+        let rows = row_texts(&client).await?;
+        (rows.len() == 1 && rows[0].contains("rejected")).then_some(())
+    })
+    .await;
 
     client.close().await.unwrap();
     drop(driver);
