@@ -220,6 +220,22 @@ describe('relay and replay in the inspector', () => {
     expect(backend.replays[1].edits.body).toBe('{"value":[]}');
   });
 
+  it('copies the item as JSON and the request as a cURL command aimed at the receiver', async () => {
+    const n = note(22, { resource: 'Users/1/Messages/copy-me' });
+    const backend = new MemoryBackend({ notifications: [n] });
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(n.id)).not.toBeNull());
+    await fireEvent.click(row(n.id)!);
+    await waitFor(() => expect(inspector()).not.toBeNull());
+    await fireEvent.click(screen.getByRole('button', { name: 'Copy JSON' }));
+    await waitFor(() => expect(backend.copied).toHaveLength(1));
+    expect(JSON.parse(backend.copied[0]).resource).toBe('Users/1/Messages/copy-me');
+    await fireEvent.click(screen.getByRole('button', { name: 'Copy as cURL' }));
+    await waitFor(() => expect(backend.copied).toHaveLength(2));
+    expect(backend.copied[1]).toMatch(/^curl -X POST 'http:\/\/127\.0\.0\.1:7878\/notifications' /);
+    expect(backend.copied[1]).toContain("--data-binary '{\"value\":[");
+  });
+
   it('opens the notification a clicked toast was about, from any tab', async () => {
     const n = note(21, { resource: 'Users/1/Messages/toast-me' });
     const backend = new MemoryBackend({ notifications: [n, note(20)] });
