@@ -28,6 +28,7 @@ fn main() {
         "settings_get",
         "settings_save",
         "open_sign_in_page",
+        "export_notifications",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

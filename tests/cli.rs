@@ -132,6 +132,43 @@ async fn listen_and_the_lists_share_one_data_directory() {
         .expect("latencies are recorded");
     assert!(latency > 0.0, "{latency}");
 
+    // Exports: JSON Lines to stdout, a HAR log to a file, each with what the filter selects.
+    let (code, out, err) = hookscope(
+        dir.path(),
+        &["export", "--search", "N19", "--verdict", "rejected"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let exported = json_lines(&out);
+    assert_eq!(exported.len(), 11, "n19 and n190..n199");
+    let har_path = dir.path().join("all.har");
+    let (code, _, err) = hookscope(
+        dir.path(),
+        &[
+            "export",
+            "--format",
+            "har",
+            "--out",
+            har_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("Exported 200 notifications from 200 requests"),
+        "{err}"
+    );
+    let har: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&har_path).unwrap()).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 200);
+    assert!(entries[0]["request"]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/notifications", listener.local_url)));
+    assert!(entries[0]["request"]["postData"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("n199"));
+
     let (_, text, _) = hookscope(dir.path(), &["notifications", "--limit", "1"]);
     assert!(
         text.contains("rejected") && text.contains("Users/u1/Messages/n199"),

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use hookscope_engine::export::{self, ExportFormat, ExportSummary};
 use hookscope_engine::feed::{self, FeedBatch};
 use hookscope_engine::graph::Connection;
 use hookscope_engine::model::{Inspection, Notification, Page};
@@ -156,4 +157,29 @@ pub async fn sandbox_send(
         .as_ref()
         .ok_or_else(|| "Start \"Try without a tenant\" first.".to_string())?;
     running.send(what).await
+}
+
+/// Exports what the filter selects to the Downloads folder (`HOOKSCOPE_EXPORT_DIR` elsewhere), as
+/// JSON Lines or HAR; says where the file went.
+#[tauri::command]
+pub async fn export_notifications(
+    shell: State<'_, Shell>,
+    format: ExportFormat,
+    filter: Option<NotificationFilter>,
+) -> Result<ExportSummary, String> {
+    let engine = engine(&shell)?;
+    let dir = std::env::var_os("HOOKSCOPE_EXPORT_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            directories::UserDirs::new().and_then(|dirs| dirs.download_dir().map(Into::into))
+        })
+        .unwrap_or_else(|| engine.config().data_dir.join("exports"));
+    let base = shell
+        .status()
+        .urls
+        .map(|urls| urls.local_url)
+        .unwrap_or_default();
+    export::export_to_dir(engine, &filter.unwrap_or_default(), format, &base, &dir)
+        .await
+        .map_err(|error| error.to_string())
 }

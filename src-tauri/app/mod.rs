@@ -184,6 +184,7 @@ pub fn run(global: &Global) -> i32 {
         .invoke_handler(tauri::generate_handler![
             commands::receiver_status,
             commands::watch_status,
+            commands::export_notifications,
             preferences::settings_get,
             preferences::settings_save,
             commands::notifications_page,

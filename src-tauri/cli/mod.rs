@@ -3,6 +3,7 @@
 
 mod certificates;
 mod doctor;
+mod export;
 mod graph;
 mod listen;
 mod lists;
@@ -79,6 +80,8 @@ pub enum Command {
     Subscriptions(SubscriptionsArgs),
     /// Stored notifications, newest first.
     Notifications(NotificationsArgs),
+    /// Stored notifications as JSON Lines or a HAR log (requests with bodies and answers), filtered.
+    Export(ExportArgs),
     /// Every HTTP request the receiver got, valid or not, with its answer; newest first.
     Requests(RequestsArgs),
     /// Run the Graph simulator (Microsoft's side on loopback) until Ctrl-C.
@@ -382,6 +385,47 @@ pub struct NotificationsArgs {
     pub subscription: Option<String>,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormatArg {
+    /// One notification per line, as `notifications --json` prints them.
+    Jsonl,
+    /// HAR 1.2: each request with its headers, body byte for byte and Hookscope's answer.
+    Har,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum VerdictArg {
+    Accepted,
+    Rejected,
+    Duplicate,
+    Decrypted,
+    TokensInvalid,
+    Lifecycle,
+    Replayed,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value_t = ExportFormatArg::Jsonl)]
+    pub format: ExportFormatArg,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub subscription: Option<String>,
+    /// created, updated or deleted.
+    #[arg(long = "change-type")]
+    pub change_type: Option<String>,
+    #[arg(long, value_enum)]
+    pub verdict: Option<VerdictArg>,
+    /// Only notifications whose item, decrypted content or refusal reason contains this text.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only notifications received at or after this RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
 #[derive(Args)]
 pub struct RequestsArgs {
     #[arg(long)]
@@ -469,6 +513,7 @@ pub fn run(global: &Global, command: Command) -> i32 {
             Command::Doctor(args) => doctor::run(&engine, global, args).await,
             Command::Subscriptions(args) => subscriptions::run(&engine, global, args).await,
             Command::Notifications(args) => lists::notifications(&engine, args).await,
+            Command::Export(args) => export::run(&engine, args).await,
             Command::Requests(args) => lists::requests(&engine, args).await,
             Command::Certificates(args) => certificates::run(&engine, args).await,
             Command::Replay(args) => replay::run(&engine, args).await,

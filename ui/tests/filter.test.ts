@@ -103,6 +103,20 @@ describe('the filter bar', () => {
   });
 });
 
+describe('export', () => {
+  it('exports what the filter shows and says where the file went', async () => {
+    const backend = new MemoryBackend({ notifications: [plain, updated, forged] });
+    render(App, { props: { backend, schedule: (run: () => void) => run(), searchDebounceMs: 0 } });
+    await waitFor(() => expect(shown()).toHaveLength(3));
+    const verdict = screen.getByLabelText('Verdict') as HTMLSelectElement;
+    verdict.value = 'rejected';
+    await fireEvent.change(verdict);
+    await fireEvent.click(screen.getByRole('button', { name: 'Export HAR' }));
+    await waitFor(() => expect(screen.getByTestId('export-result').textContent).toBe('Exported 1 notification to /home/you/Downloads/hookscope-export.har'));
+    expect(backend.exports).toEqual([{ format: 'har', filter: { verdict: 'rejected' } }]);
+  });
+});
+
 describe('scrolling back', () => {
   it('reads older pages from the store, with the filter, until there are none', async () => {
     const all = Array.from({ length: 450 }, (_, i) => note(i + 1, i % 3 === 0 ? { verdict: 'rejected' } : {}));

@@ -179,6 +179,7 @@ describe('Tauri backend', () => {
     await backend.openSignInPage();
     await backend.finishDeviceSignIn();
     await backend.signOut();
+    await backend.exportNotifications('har', { verdict: 'rejected' });
     expect(calls).toEqual([
       ['settings_get', {}],
       ['settings_save', { change: { settings, ngrokAuthtoken: 'tok', forgetNgrokAuthtoken: false } }],
@@ -187,6 +188,7 @@ describe('Tauri backend', () => {
       ['open_sign_in_page', {}],
       ['finish_device_sign_in', {}],
       ['sign_out', {}],
+      ['export_notifications', { format: 'har', filter: { verdict: 'rejected' } }],
     ]);
   });
 

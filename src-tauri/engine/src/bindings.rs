@@ -6,6 +6,7 @@ use ts_rs::{Config, TS};
 use crate::bus::Event;
 use crate::catalog::{ChangeType, ResourceKind, Workload};
 use crate::doctor::{Check, Health};
+use crate::export::{ExportFormat, ExportSummary};
 use crate::feed::FeedBatch;
 use crate::graph::signin::{DeviceCode, SignInMode, SignInProfile};
 use crate::graph::GraphStatus;
@@ -62,6 +63,8 @@ pub fn typescript() -> String {
         Page::<()>::decl(&cfg),
         VerdictFilter::decl(&cfg),
         NotificationFilter::decl(&cfg),
+        ExportFormat::decl(&cfg),
+        ExportSummary::decl(&cfg),
         FeedBatch::decl(&cfg),
         TunnelState::decl(&cfg),
         TunnelMode::decl(&cfg),

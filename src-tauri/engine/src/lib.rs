@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod doctor;
 pub mod engine;
+pub mod export;
 pub mod feed;
 pub mod graph;
 pub mod keeper;

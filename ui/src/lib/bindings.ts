@@ -375,6 +375,18 @@ since?: string,
  */
 until?: string, };
 
+export type ExportFormat = "jsonl" | "har";
+
+export type ExportSummary = { notifications: number, 
+/**
+ * HAR entries (requests); for JSON Lines, the requests the notifications came in.
+ */
+requests: number, 
+/**
+ * Where the file is, when the export went to a file.
+ */
+path: string | null, };
+
 export type FeedBatch = { 
 /**
  * Newly stored notifications, oldest first.

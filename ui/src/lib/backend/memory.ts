@@ -3,6 +3,8 @@ import type {
   ChangeType,
   Check,
   DeviceCode,
+  ExportFormat,
+  ExportSummary,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -602,6 +604,19 @@ export class MemoryBackend implements Backend {
     this.signIns.push('sign out');
     this.graph = { connected: false, graphUrl: null, tenantId: null, clientId: null, simulated: false, message: 'Hookscope is not connected to Graph: no credentials were found.' };
     return structuredClone(this.graph);
+  }
+
+  /** Exports asked for, in order. */
+  readonly exports: { format: ExportFormat; filter: NotificationFilter }[] = [];
+
+  async exportNotifications(format: ExportFormat, filter: NotificationFilter): Promise<ExportSummary> {
+    this.exports.push({ format, filter: structuredClone(filter) });
+    const chosen = this.stored.filter((n) => matches(n, filter));
+    return {
+      notifications: chosen.length,
+      requests: new Set(chosen.map((n) => n.requestId)).size,
+      path: `/home/you/Downloads/hookscope-export.${format}`,
+    };
   }
 
   private readonly openers = new Set<(id: string) => void>();

@@ -4,6 +4,7 @@ import { listen } from '@tauri-apps/api/event';
 import type {
   Check,
   DeviceCode,
+  ExportSummary,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -101,6 +102,8 @@ export function createTauriBackend(): Backend {
     finishDeviceSignIn: () => invoke<GraphStatus>('finish_device_sign_in'),
 
     signOut: () => invoke<GraphStatus>('sign_out'),
+
+    exportNotifications: (format, filter) => invoke<ExportSummary>('export_notifications', { format, filter }),
 
     onOpenNotification: (open) => listen<string>('open-notification', (event) => open(event.payload)),
   };

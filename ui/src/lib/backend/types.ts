@@ -1,6 +1,8 @@
 import type {
   Check,
   DeviceCode,
+  ExportFormat,
+  ExportSummary,
   FeedBatch,
   GraphStatus,
   Inspection,
@@ -79,6 +81,8 @@ export interface Backend {
   finishDeviceSignIn(): Promise<GraphStatus>;
   /** `sign_out`: forgets the stored identity and its secrets. */
   signOut(): Promise<GraphStatus>;
+  /** `export_notifications`: what the filter selects, as JSON Lines or HAR, into the Downloads folder. */
+  exportNotifications(format: ExportFormat, filter: NotificationFilter): Promise<ExportSummary>;
   /** The `open-notification` event: a toast was clicked; the id of the notification it was about. */
   onOpenNotification(open: (id: string) => void): Promise<Unwatch>;
 }

@@ -1,0 +1,129 @@
+//! Export: the stored notifications a filter selects, as JSON Lines (one notification per line, the
+//! shape `hookscope notifications --json` prints) or as a HAR 1.2 log of the requests that carried them
+//! (what browsers' and ngrok's inspectors import). Both stream page by page, so 100k rows never sit in
+//! memory at once.
+
+mod har;
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::store::{NotificationFilter, NotificationQuery};
+use crate::Engine;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportFormat {
+    Jsonl,
+    Har,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Har => "har",
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct ExportSummary {
+    pub notifications: u64,
+    /// HAR entries (requests); for JSON Lines, the requests the notifications came in.
+    pub requests: u64,
+    /// Where the file is, when the export went to a file.
+    pub path: Option<String>,
+}
+
+const PAGE: u32 = 1000;
+
+/// Writes the export to `out`. `base_url` is the receiver's root, for the HAR's request URLs.
+pub async fn export(
+    engine: &Engine,
+    filter: &NotificationFilter,
+    format: ExportFormat,
+    base_url: &str,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<ExportSummary> {
+    let mut summary = ExportSummary {
+        notifications: 0,
+        requests: 0,
+        path: None,
+    };
+    let mut requests = HashSet::new();
+    let mut har = match format {
+        ExportFormat::Har => Some(har::Writer::start(out)?),
+        ExportFormat::Jsonl => None,
+    };
+    let mut before = None;
+    loop {
+        let page = engine
+            .notifications(&NotificationQuery {
+                limit: PAGE,
+                before: before.clone(),
+                filter: filter.clone(),
+            })
+            .await?;
+        for n in &page.items {
+            summary.notifications += 1;
+            let first = requests.insert(n.request_id.clone());
+            match &mut har {
+                None => {
+                    serde_json::to_writer(&mut *out, n)?;
+                    out.write_all(b"\n")?;
+                }
+                Some(writer) if first => {
+                    if let Some(request) = engine.store().request(&n.request_id).await? {
+                        writer.entry(out, &request, base_url)?;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    if let Some(writer) = har {
+        writer.finish(out)?;
+    }
+    out.flush()?;
+    summary.requests = requests.len() as u64;
+    Ok(summary)
+}
+
+/// Exports to a new file in `dir` named after the time; returns where it went.
+pub async fn export_to_dir(
+    engine: &Engine,
+    filter: &NotificationFilter,
+    format: ExportFormat,
+    base_url: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<ExportSummary> {
+    std::fs::create_dir_all(dir).map_err(|error| {
+        anyhow::anyhow!(
+            "Cannot create {} ({error}); choose another folder.",
+            dir.display()
+        )
+    })?;
+    let stamp = crate::clock::rfc3339_millis(crate::clock::now_micros()).replace([':', '.'], "-");
+    let path = dir.join(format!("hookscope-{stamp}.{}", format.extension()));
+    let file = std::fs::File::create(&path).map_err(|error| {
+        anyhow::anyhow!(
+            "Cannot write {} ({error}); check the folder is writable.",
+            path.display()
+        )
+    })?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut summary = export(engine, filter, format, base_url, &mut out).await?;
+    summary.path = Some(path.display().to_string());
+    Ok(summary)
+}
