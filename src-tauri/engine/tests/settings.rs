@@ -152,7 +152,11 @@ async fn settings_survive_a_restart_and_bad_ones_are_refused_with_a_reason() {
         "the view carries no secret: {shown}"
     );
     engine.close().await;
-    for file in ["hookscope.db", "hookscope.db-wal"] {
+    assert!(
+        dir.path().join("hookscope.sqlite3").exists(),
+        "the database is where this test looks"
+    );
+    for file in ["hookscope.sqlite3", "hookscope.sqlite3-wal"] {
         let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
         assert!(
             !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
