@@ -140,6 +140,9 @@ async fn listen_and_the_lists_share_one_data_directory() {
     assert_eq!(code, 0, "{err}");
     let exported = json_lines(&out);
     assert_eq!(exported.len(), 11, "n19 and n190..n199");
+    let (code, _, err) = hookscope(dir.path(), &["export", "--since", "yesterday"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("is not a time; give it as RFC 3339"), "{err}");
     let har_path = dir.path().join("all.har");
     let (code, _, err) = hookscope(
         dir.path(),

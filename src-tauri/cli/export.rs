@@ -8,6 +8,13 @@ use hookscope_engine::Engine;
 use super::{ExportArgs, ExportFormatArg, VerdictArg};
 
 pub async fn run(engine: &Engine, args: ExportArgs) -> anyhow::Result<()> {
+    if let Some(since) = &args.since {
+        if hookscope_engine::clock::parse_rfc3339(since).is_none() {
+            anyhow::bail!(
+                "--since {since:?} is not a time; give it as RFC 3339, like 2026-12-01T09:00:00Z."
+            );
+        }
+    }
     let filter = NotificationFilter {
         subscription_id: args.subscription,
         change_type: args.change_type,

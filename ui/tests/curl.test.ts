@@ -67,6 +67,12 @@ describe('copy as cURL', () => {
     expect(got.headers.host).toBe(base.replace('http://', ''));
   });
 
+  it('sends a body starting with @ as text, never a file it names', async () => {
+    const body = '@/etc/passwd';
+    await run('sh', ['-c', `${curlCommand(record({ body }), base)} -s -o /dev/null`]);
+    expect(seen.pop()!.body.toString('utf8')).toBe(body);
+  });
+
   it('sends a body that is not text from its base64', async () => {
     const bytes = Buffer.from([0, 255, 39, 10, 128]);
     const command = curlCommand(record({ bodyBase64: bytes.toString('base64') }), base);

@@ -232,8 +232,8 @@ describe('relay and replay in the inspector', () => {
     expect(JSON.parse(backend.copied[0]).resource).toBe('Users/1/Messages/copy-me');
     await fireEvent.click(screen.getByRole('button', { name: 'Copy as cURL' }));
     await waitFor(() => expect(backend.copied).toHaveLength(2));
-    expect(backend.copied[1]).toMatch(/^curl -X POST 'http:\/\/127\.0\.0\.1:7878\/notifications' /);
-    expect(backend.copied[1]).toContain("--data-binary '{\"value\":[");
+    expect(backend.copied[1]).toMatch(/^curl -X 'POST' 'http:\/\/127\.0\.0\.1:7878\/notifications' /);
+    expect(backend.copied[1]).toContain("--data-raw '{\"value\":[");
   });
 
   it('opens the notification a clicked toast was about, from any tab', async () => {

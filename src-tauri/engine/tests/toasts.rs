@@ -307,3 +307,45 @@ async fn notify_rust_without_a_session_bus_says_so_in_a_sentence() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_mute_applies_to_the_next_event_and_drops_what_was_held() {
+    let h = Harness::start().await;
+    h.subscription("sub-m", Some("s")).await;
+    let desktop = Arc::new(Recording::default());
+    let (settings, watched) = watch::channel(ToastSettings::default());
+    // A long expiry check, so nothing but events and the window wake the toaster.
+    let timings = ToastTimings {
+        coalesce: Duration::from_millis(800),
+        expiry_check: Duration::from_secs(3600),
+        ..quick()
+    };
+    let _toaster = toasts::start(h.engine.clone(), watched, desktop.clone(), timings);
+    h.post_json(
+        "/notifications",
+        &batch(vec![message_item("sub-m", Some("s"), 0)]),
+    )
+    .await;
+    records_until(&h, |r| r.len() == 1).await;
+    let held = (1..4)
+        .map(|n| message_item("sub-m", Some("s"), n))
+        .collect();
+    h.post_json("/notifications", &batch(held)).await;
+    settings.send_replace(ToastSettings {
+        enabled: true,
+        muted: vec!["sub-m".into()],
+    });
+    h.post_json(
+        "/notifications",
+        &batch(vec![message_item("sub-m", Some("s"), 9)]),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let records = h.engine.store().toasts(0).await.unwrap();
+    assert_eq!(
+        records.len(),
+        1,
+        "the held three were muted before their toast: {records:#?}"
+    );
+    h.stop().await;
+}

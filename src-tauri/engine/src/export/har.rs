@@ -70,7 +70,8 @@ fn entry(r: &RequestRecord, base_url: &str) -> Value {
         (Some(text), _) => post["text"] = json!(text),
         (None, Some(encoded)) => {
             post["text"] = json!(encoded);
-            post["encoding"] = json!("base64");
+            // HAR 1.2 has no postData encoding; custom fields start with an underscore.
+            post["_encoding"] = json!("base64");
         }
         (None, None) => post["text"] = json!(""),
     }

@@ -123,7 +123,16 @@ pub async fn export_to_dir(
         )
     })?;
     let mut out = std::io::BufWriter::new(file);
-    let mut summary = export(engine, filter, format, base_url, &mut out).await?;
-    summary.path = Some(path.display().to_string());
-    Ok(summary)
+    match export(engine, filter, format, base_url, &mut out).await {
+        Ok(mut summary) => {
+            summary.path = Some(path.display().to_string());
+            Ok(summary)
+        }
+        Err(error) => {
+            // Half an export looks like a whole one in a file manager: remove it.
+            drop(out);
+            let _ = std::fs::remove_file(&path);
+            Err(error)
+        }
+    }
 }

@@ -59,11 +59,24 @@ impl Live {
     /// nothing they depend on changed. A taken port falls back to any free one rather than leaving
     /// the app deaf.
     pub async fn apply(&self, settings: &Settings) {
+        self.apply_with(settings, false).await
+    }
+
+    /// Starts again even when the settings did not change: a new ngrok authtoken lives in the
+    /// keyring, not in the settings.
+    pub async fn restart(&self, settings: &Settings) {
+        self.apply_with(settings, true).await
+    }
+
+    async fn apply_with(&self, settings: &Settings, force: bool) {
         let mut running = self.running.lock().await;
-        if running
-            .settings
-            .as_ref()
-            .is_some_and(|before| !settings.needs_restart(before))
+        // A receiver that failed to start is tried again even with the same settings.
+        if !force
+            && running.listening.is_some()
+            && running
+                .settings
+                .as_ref()
+                .is_some_and(|before| !settings.needs_restart(before))
         {
             running.settings = Some(settings.clone());
             return;
@@ -187,11 +200,6 @@ impl Live {
             status.tunnel = tunnel;
             status.forward_to = forward_to;
         });
-    }
-
-    /// The settings running now (the saved ones with whatever the front overrode at start).
-    pub async fn settings(&self) -> Option<Settings> {
-        self.running.lock().await.settings.clone()
     }
 
     /// Closes the tunnel and stops the receiver.

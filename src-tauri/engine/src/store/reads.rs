@@ -380,7 +380,6 @@ impl Store {
         )
     }
 
-    /// What the keeper did, newest first; for one subscription when given. `limit` 0 means all.
     /// The toasts recorded, newest first.
     pub async fn toasts(&self, limit: u32) -> anyhow::Result<Vec<crate::model::ToastRecord>> {
         type Row = (
@@ -421,6 +420,7 @@ impl Store {
             .collect())
     }
 
+    /// What the keeper did, newest first; for one subscription when given. `limit` 0 means all.
     pub async fn keeper_events(
         &self,
         subscription_id: Option<&str>,

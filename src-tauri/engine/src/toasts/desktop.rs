@@ -22,21 +22,29 @@ impl NotifyRust {
     }
 }
 
-/// Toast bodies may be read as markup (the freedesktop spec allows `<b>`, `<a href>`, `<img>`), and
-/// they carry text that came over the network: shown as text, never as markup.
+/// Freedesktop daemons may read a toast as markup (`<b>`, `<a href>`, `<img>`), and toasts carry text
+/// that came over the network: shown as text, never as markup. macOS and Windows show text as is.
 fn as_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    } else {
+        text.to_owned()
+    }
 }
 
 impl Desktop for NotifyRust {
     fn show(&self, toast: &Toast) -> Result<(), String> {
         let mut note = notify_rust::Notification::new();
         note.appname("Hookscope")
-            .summary(&toast.summary)
+            .summary(&as_text(&toast.summary))
             .body(&as_text(&toast.body))
             .timeout(notify_rust::Timeout::Milliseconds(8_000));
+        // Transient: desktops that keep notifications (GNOME, KDE) let these go, and with them the
+        // thread waiting for a click.
+        #[cfg(all(unix, not(target_os = "macos")))]
+        note.hint(notify_rust::Hint::Transient(true));
         let clickable = self.on_click.is_some() && toast.notification_id.is_some();
         if clickable {
             note.action("default", "Open in Hookscope");

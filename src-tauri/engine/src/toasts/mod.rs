@@ -97,24 +97,25 @@ async fn decide(
                 None => std::future::pending().await,
             }
         };
-        let current = settings.borrow().clone();
+        // The settings are read when each wake-up is handled, so a mute applies to the very next event.
+        let current = || settings.borrow().clone();
         let toasts = tokio::select! {
             event = events.recv() => match event {
                 Ok(Event::NotificationsStored { notifications }) => {
-                    policy.notifications(Instant::now(), &notifications, &current)
+                    policy.notifications(Instant::now(), &notifications, &current())
                 }
-                Ok(Event::Keeper { event }) => policy.keeper(&event, &current).into_iter().collect(),
-                Ok(Event::Tunnel { state }) => policy.tunnel(&state, &current).into_iter().collect(),
+                Ok(Event::Keeper { event }) => policy.keeper(&event, &current()).into_iter().collect(),
+                Ok(Event::Tunnel { state }) => policy.tunnel(&state, &current()).into_iter().collect(),
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => Vec::new(),
                 Err(broadcast::error::RecvError::Closed) => return,
             },
-            () = flush => policy.flush(Instant::now()),
+            () = flush => policy.flush(Instant::now(), &current()),
             _ = expiry.tick() => match engine.subscriptions().await {
                 Ok(subscriptions) => policy.expiring(
                     crate::clock::now_micros(),
                     timings.expiry_warning,
                     &subscriptions,
-                    &current,
+                    &current(),
                 ),
                 Err(_) => Vec::new(),
             },

@@ -32,7 +32,8 @@ pub struct Policy {
     every: Duration,
     windows: HashMap<String, Window>,
     tunnel_was_online: bool,
-    warned_expiring: HashSet<String>,
+    /// (subscription, expiry) pairs already announced: a renewal's new expiry is announced again.
+    warned_expiring: HashSet<(String, String)>,
 }
 
 fn short(id: &str) -> &str {
@@ -118,10 +119,16 @@ impl Policy {
     }
 
     /// The held notifications whose window has passed, as one toast per subscription.
-    pub fn flush(&mut self, now: Instant) -> Vec<Toast> {
+    /// A window muted (or toasts switched off) meanwhile is dropped without a toast.
+    pub fn flush(&mut self, now: Instant, settings: &ToastSettings) -> Vec<Toast> {
         let mut toasts = Vec::new();
         for (subscription, window) in &mut self.windows {
             if window.held == 0 || now.duration_since(window.shown_at) < self.every {
+                continue;
+            }
+            if !settings.enabled || settings.muted.contains(subscription) {
+                window.held = 0;
+                window.latest = None;
                 continue;
             }
             let count = std::mem::take(&mut window.held);
@@ -208,13 +215,13 @@ impl Policy {
                 continue;
             };
             let left = expires - now_micros;
-            if left <= 0
-                || left > ahead.as_micros() as i64
-                || !self.warned_expiring.insert(s.id.clone())
-            {
+            if left <= 0 || left > ahead.as_micros() as i64 || !settings.enabled {
                 continue;
             }
-            if !settings.enabled {
+            if !self
+                .warned_expiring
+                .insert((s.id.clone(), s.expiration_date_time.clone()))
+            {
                 continue;
             }
             toasts.push(Toast {

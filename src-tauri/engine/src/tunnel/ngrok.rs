@@ -60,7 +60,7 @@ impl Tunnel for NgrokTunnel {
         // reqwest and ngrok both bring rustls, with different crypto back ends enabled: name one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = ngrok::Session::builder();
-        builder.authtoken(token);
+        builder.authtoken(token.clone());
         if let Some(addr) = &self.options.server_addr {
             builder
                 .server_addr(addr.clone())
@@ -75,7 +75,7 @@ impl Tunnel for NgrokTunnel {
                     message: format!(
                         "ngrok refused the authtoken ({}: {}); {TOKEN_HELP}.",
                         error.error_code().unwrap_or_default(),
-                        error.msg()
+                        redact(&error.msg(), &token)
                     ),
                     retry: false,
                 }
@@ -138,4 +138,26 @@ fn root_cause(error: &dyn std::error::Error) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+/// ngrok's own messages for a bad token quote it ("Your authtoken: …"); what Hookscope shows, stores and
+/// toasts never does.
+fn redact(message: &str, token: &str) -> String {
+    if token.len() < 4 {
+        return message.to_owned();
+    }
+    message.replace(token, "[your authtoken]")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_quoted_authtoken_is_taken_out_of_ngrok_messages() {
+        let token = "2abcSECRETtoken_XYZ";
+        let said =
+            format!("The authtoken you specified is invalid.\r\n\r\nYour authtoken: {token}");
+        let shown = super::redact(&said, token);
+        assert!(!shown.contains(token), "{shown}");
+        assert!(shown.ends_with("Your authtoken: [your authtoken]"));
+    }
 }

@@ -73,7 +73,11 @@ export class FeedStore {
   setFilter(filter: NotificationFilter): Promise<void> {
     this.filter = tidy(filter);
     this.limit = this.cap;
-    this.set({ rows: [] });
+    // An older page still being read belongs to the old filter: its answer is dropped (see loadOlder).
+    this.next = null;
+    // Rows held back while paused are in the new first page already.
+    this.queue = [];
+    this.set({ rows: [], loaded: false, held: 0 });
     return this.reload();
   }
 
@@ -92,10 +96,11 @@ export class FeedStore {
   loadOlder(): Promise<void> {
     if (this.loadingOlder || !this.next || this.stopped) return this.loadingOlder ?? Promise.resolve();
     const before = this.next;
+    const filter = this.filter;
     this.loadingOlder = (async () => {
       try {
-        const page = await this.backend.notificationsPage(this.pageSize, before, this.filter);
-        if (this.stopped || before !== this.next) return;
+        const page = await this.backend.notificationsPage(this.pageSize, before, filter);
+        if (this.stopped || before !== this.next || filter !== this.filter) return;
         this.limit = Math.min(MAX_LOADED, this.state.rows.length + page.items.length);
         this.next = this.limit >= MAX_LOADED ? null : page.next;
         const { rows } = mergeNewestFirst(this.state.rows, page.items, this.limit);

@@ -11,13 +11,14 @@ export function shellQuote(text: string): string {
 
 export function curlCommand(request: RequestRecord, base: string): string {
   const url = `${base.replace(/\/+$/, '')}${request.path}${request.query ? `?${request.query}` : ''}`;
-  const parts = ['curl', '-X', request.method, shellQuote(url)];
+  const parts = ['curl', '-X', shellQuote(request.method), shellQuote(url)];
   for (const [name, value] of Object.entries(request.headers).sort(([a], [b]) => a.localeCompare(b))) {
     if (NOT_CARRIED.has(name)) continue;
     parts.push('-H', shellQuote(`${name}: ${value}`));
   }
   if (request.body !== undefined && request.body !== '') {
-    parts.push('--data-binary', shellQuote(request.body));
+    // --data-raw: a body starting with @ is sent as it is, never read as a file name.
+    parts.push('--data-raw', shellQuote(request.body));
   } else if (request.bodyBase64 !== undefined) {
     parts.unshift(`printf %s ${shellQuote(request.bodyBase64)} | base64 -d |`);
     parts.push('--data-binary', '@-');
