@@ -32,6 +32,10 @@ describe('matches', () => {
     expect(matches(updated, { subscriptionId: 'sub-a' })).toBe(false);
     expect(matches(forged, { text: 'DOES NOT MATCH' })).toBe(true);
     expect(matches(updated, { text: 'party' })).toBe(true);
+    const accented = note(9, { resource: 'Users/1/Messages/Été' });
+    expect(matches(accented, { text: 'ÉTé' }), 'as SQLite: ASCII letters fold, others must match exactly').toBe(true);
+    expect(matches(accented, { text: 'été' })).toBe(false);
+    expect(matches(accented, { text: 'MESSAGES/É' })).toBe(true);
     expect(matches(plain, { text: '   ' }), 'blank text is no filter').toBe(true);
     const now = Date.parse(plain.receivedAt);
     expect(matches(plain, { since: new Date(now + 1).toISOString() })).toBe(false);

@@ -78,7 +78,9 @@ impl NotificationFilter {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let needle = text.to_lowercase();
+            // SQLite's lower() folds ASCII letters only; the needle is folded the same way (and so is
+            // the UI's live match) so a search means one thing everywhere.
+            let needle = text.to_ascii_lowercase();
             query
                 .push(" AND (instr(lower(coalesce(decrypted, '')), ")
                 .push_bind(needle.clone())

@@ -25,8 +25,12 @@ function searchable(n: Notification): string {
   return [n.resource, n.changeType, n.lifecycleEvent, n.reason, n.subscriptionId, n.tenantId, n.notificationId]
     .concat(n.resourceData ? JSON.stringify(n.resourceData) : null, n.decrypted ? JSON.stringify(n.decrypted) : null)
     .filter((part): part is string => typeof part === 'string')
-    .join('\n')
-    .toLowerCase();
+    .join('\n');
+}
+
+/** ASCII letters only, as SQLite's lower() folds them: a search matches the same rows live and stored. */
+function fold(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 export function matches(n: Notification, filter: NotificationFilter): boolean {
@@ -59,7 +63,7 @@ export function matches(n: Notification, filter: NotificationFilter): boolean {
   const at = Date.parse(n.receivedAt);
   if (f.since && at < Date.parse(f.since)) return false;
   if (f.until && at >= Date.parse(f.until)) return false;
-  if (f.text && !searchable(n).includes(f.text.toLowerCase())) return false;
+  if (f.text && !fold(searchable(n)).includes(fold(f.text))) return false;
   return true;
 }
 
