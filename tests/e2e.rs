@@ -42,6 +42,18 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Saves the window as `e2e-NAME.png` for the docs, once the last DOM change has been painted
+/// (screenshots lag the DOM by a frame or two).
+async fn screenshot(client: &fantoccini::Client, name: &str) {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}.png")),
+            png,
+        );
+    }
+}
+
 /// The visible text of the first element matching `css`, if there is one yet.
 async fn text_of(client: &fantoccini::Client, css: &str) -> Option<String> {
     client.find(Locator::Css(css)).await.ok()?.text().await.ok()
@@ -221,13 +233,7 @@ async fn a_posted_notification_appears_in_the_window() {
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await; // screenshots lag the DOM by a frame or two
-    if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-live-feed.png"),
-            png,
-        );
-    }
+    screenshot(&client, "live-feed").await;
     let accepted = rows
         .iter()
         .find(|t| t.contains("AAMkE2E"))
@@ -409,13 +415,7 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
         "the encrypted chat message, decrypted: {rows:?}"
     );
     let rows = rows[2..].to_vec();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-try-without-a-tenant.png"),
-            png,
-        );
-    }
+    screenshot(&client, "try-without-a-tenant").await;
     assert!(
         rows[0].contains("rejected"),
         "the forged one, newest: {rows:?}"
@@ -462,13 +462,7 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
             .unwrap();
         assert_eq!(state.as_deref(), Some("passed"), "{check}");
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-inspector.png"),
-            png,
-        );
-    }
+    screenshot(&client, "inspector").await;
 
     // Replayed from the inspector: the receiver judges it again (decrypted again) and the feed marks it.
     client
@@ -585,13 +579,7 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
     let shown = match shown {
         Ok(shown) => shown,
         Err(error) => {
-            if let Ok(png) = client.screenshot().await {
-                let _ = std::fs::write(
-                    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-                        .join("e2e-subscribe-failed.png"),
-                    png,
-                );
-            }
+            screenshot(&client, "subscribe-failed").await;
             panic!("the refusal is shown in place: {error:?}");
         }
     };
@@ -618,13 +606,7 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
         new_text.contains("1h 5") || new_text.contains("2h 00m"),
         "a live countdown: {new_text}"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-subscriptions.png"),
-            png,
-        );
-    }
+    screenshot(&client, "subscriptions").await;
 
     // Deleting asks once more, then the row shows it removed; the store agrees.
     let delete = format!("tr[data-id='{new_id}'] button[data-action='delete']");
@@ -661,13 +643,7 @@ async fn a_subscription_is_created_from_the_form_and_kept_in_the_table() {
     for name in ["credentials", "token", "receiver"] {
         assert_eq!(health(name).await.as_deref(), Some("ok"), "{name}");
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-health.png"),
-            png,
-        );
-    }
+    screenshot(&client, "health").await;
     client.close().await.unwrap();
     drop(driver);
     let engine = Engine::open_reader(EngineConfig::new(data.path()))
@@ -833,13 +809,7 @@ async fn settings_move_the_receiver_behind_a_public_url_relay_to_my_app_and_a_to
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-settings.png"),
-            png,
-        );
-    }
+    screenshot(&client, "settings").await;
     let public = client
         .find(Locator::Css("[data-testid='status-public-url']"))
         .await

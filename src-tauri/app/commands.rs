@@ -42,6 +42,8 @@ pub async fn watch_status(
     channel: Channel<ReceiverStatus>,
 ) -> Result<(), String> {
     let Some(mut status) = shell.live.as_ref().map(|live| live.status()) else {
+        // No engine: the one status there will ever be, with the sentence saying why.
+        let _ = channel.send(shell.status());
         return Ok(());
     };
     tauri::async_runtime::spawn(async move {

@@ -178,7 +178,7 @@ pub fn run(global: &Global) -> i32 {
         shell.connect().await;
         shell
     });
-    let follows = follow_receiver(&shell);
+    let follows = shell.live.as_ref().map(Live::status);
     let app = tauri::Builder::default()
         .manage(shell)
         .invoke_handler(tauri::generate_handler![
@@ -238,9 +238,4 @@ pub fn run(global: &Global) -> i32 {
         }
     });
     0
-}
-
-/// The receiver's status as it changes, for re-pointing the keeper.
-fn follow_receiver(shell: &Shell) -> Option<tokio::sync::watch::Receiver<ReceiverStatus>> {
-    shell.live.as_ref().map(Live::status)
 }

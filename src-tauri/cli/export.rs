@@ -44,22 +44,17 @@ pub async fn run(engine: &Engine, args: ExportArgs) -> anyhow::Result<()> {
                 hookscope_engine::config::DEFAULT_PORT
             )
         });
-    let summary = match &args.out {
-        Some(path) => {
-            let file = std::fs::File::create(path).map_err(|error| {
-                anyhow::anyhow!(
-                    "Cannot write {} ({error}); check the folder exists and is writable.",
-                    path.display()
-                )
-            })?;
-            let mut out = std::io::BufWriter::new(file);
-            export::export(engine, &filter, format, &base, &mut out).await?
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout());
-            export::export(engine, &filter, format, &base, &mut out).await?
-        }
+    let sink: Box<dyn std::io::Write + Send> = match &args.out {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|error| {
+            anyhow::anyhow!(
+                "Cannot write {} ({error}); check the folder exists and is writable.",
+                path.display()
+            )
+        })?),
+        None => Box::new(std::io::stdout()),
     };
+    let mut out = std::io::BufWriter::new(sink);
+    let summary = export::export(engine, &filter, format, &base, &mut out).await?;
     if let Some(path) = &args.out {
         eprintln!(
             "Exported {} notifications from {} requests to {}.",

@@ -59,6 +59,15 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Fails when `file` is missing (a scan of nothing proves nothing) or holds the token.
+fn holds_no_token(dir: &std::path::Path, file: &str, token: &str) {
+    let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert!(
+        !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+        "{file} holds the authtoken"
+    );
+}
+
 #[tokio::test]
 async fn settings_survive_a_restart_and_bad_ones_are_refused_with_a_reason() {
     let (engine, dir) = engine().await;
@@ -135,6 +144,8 @@ async fn settings_survive_a_restart_and_bad_ones_are_refused_with_a_reason() {
         saved.ngrok_domain.as_deref(),
         Some("quiet-fox.ngrok-free.app")
     );
+    // While the engine is open the saved settings sit in the WAL; after closing, in the database.
+    holds_no_token(dir.path(), "hookscope.sqlite3-wal", token);
     engine.close().await;
 
     // A second process (the app started again) reads them back; the token is only known to be set.
@@ -152,17 +163,7 @@ async fn settings_survive_a_restart_and_bad_ones_are_refused_with_a_reason() {
         "the view carries no secret: {shown}"
     );
     engine.close().await;
-    assert!(
-        dir.path().join("hookscope.sqlite3").exists(),
-        "the database is where this test looks"
-    );
-    for file in ["hookscope.sqlite3", "hookscope.sqlite3-wal"] {
-        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
-        assert!(
-            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
-            "{file} holds the authtoken"
-        );
-    }
+    holds_no_token(dir.path(), "hookscope.sqlite3", token);
 
     let engine = Engine::open(EngineConfig::new(dir.path())).await.unwrap();
     settings::save(
@@ -223,14 +224,20 @@ async fn the_receiver_and_tunnel_follow_the_settings() {
     .await;
     assert_eq!(status.urls.unwrap().public_url, None);
 
-    // Only the theme changed: the receiver keeps running where it was.
+    // Only the theme changed: the receiver keeps running where it was (not even restarted in place).
     let before = live.current();
+    let mut watching = live.status();
+    watching.borrow_and_update();
     live.apply(&Settings {
         theme: settings::Theme::Light,
         ..elsewhere.clone()
     })
     .await;
     assert_eq!(live.current(), before);
+    assert!(
+        !watching.has_changed().unwrap(),
+        "the receiver was restarted"
+    );
 
     // Back to local only, on another port: the old port is closed.
     let moved = Settings {

@@ -51,7 +51,8 @@ pub struct GraphSettings {
     pub cloud: Option<String>,
 }
 
-fn env(name: &str) -> Option<String> {
+/// A variable that is set and not blank.
+pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 

@@ -66,8 +66,16 @@ pub fn start(engine: Engine, graph: Arc<GraphClient>, urls: ReceiverUrls) -> Kee
 
 impl Keeper {
     /// The public URL changed (a tunnel came back elsewhere): every subscription follows it.
+    /// Wakes the keeper only when the URLs really moved: fronts call this on every status change
+    /// (a tunnel reconnecting keeps its URL).
     pub fn set_urls(&self, urls: ReceiverUrls) {
-        self.urls.send_replace(urls);
+        self.urls.send_if_modified(|now| {
+            let moved = *now != urls;
+            if moved {
+                *now = urls;
+            }
+            moved
+        });
     }
 
     /// Stops after the action in progress, if any.

@@ -11,7 +11,9 @@ use super::{Settings, TunnelMode};
 use crate::engine::Listening;
 use crate::receiver::ReceiverStatus;
 use crate::relay::RelayOptions;
-use crate::tunnel::{self, ExternalUrl, NgrokTunnel, Supervised, SupervisorTimings, TunnelState};
+use crate::tunnel::{
+    self, ExternalUrl, NgrokTunnel, Supervised, SupervisorTimings, Tunnel, TunnelState,
+};
 use crate::{Engine, ReceiverOptions};
 
 pub struct Live {
@@ -118,44 +120,39 @@ impl Live {
             }
         };
         let local = listening.urls().local_url.clone();
-        let forward_to = settings.forward_to.clone();
         let tunnel = match settings.tunnel {
             TunnelMode::None => None,
-            TunnelMode::Ngrok => Some(tunnel::supervise(
+            TunnelMode::Ngrok => Some(self.supervise(
                 NgrokTunnel::new(tunnel::ngrok_options(
                     &self.engine.config().data_dir,
                     settings.ngrok_domain.as_deref(),
                 )),
                 local,
-                self.engine.bus().clone(),
-                self.timings.clone(),
             )),
-            TunnelMode::PublicUrl => Some(tunnel::supervise(
+            TunnelMode::PublicUrl => Some(self.supervise(
                 ExternalUrl(settings.public_url.clone().unwrap_or_default()),
                 local,
-                self.engine.bus().clone(),
-                self.timings.clone(),
             )),
         };
         self.publish(
             Some(listening.urls().clone()),
             None,
             tunnel.as_ref().map(|t| t.states.borrow().clone()),
-            forward_to.clone(),
+            settings.forward_to.clone(),
         );
         running.listening = Some(listening);
         if let Some(tunnel) = &tunnel {
-            running.follower = Some(self.follow(tunnel.states.clone(), forward_to));
+            running.follower = Some(self.follow(tunnel.states.clone()));
         }
         running.tunnel = tunnel;
     }
 
+    fn supervise<T: Tunnel>(&self, kind: T, local: String) -> Supervised {
+        tunnel::supervise(kind, local, self.engine.bus().clone(), self.timings.clone())
+    }
+
     /// Announces each URL the tunnel brings online as the receiver's public URL.
-    fn follow(
-        &self,
-        mut states: watch::Receiver<TunnelState>,
-        forward_to: Option<String>,
-    ) -> JoinHandle<()> {
+    fn follow(&self, mut states: watch::Receiver<TunnelState>) -> JoinHandle<()> {
         let running = Arc::downgrade(&self.running);
         let status = self.status.clone();
         tokio::spawn(async move {
@@ -178,7 +175,6 @@ impl Live {
                     status.urls = Some(urls);
                     status.error = error;
                     status.tunnel = Some(state);
-                    status.forward_to = forward_to.clone();
                 });
                 if states.changed().await.is_err() {
                     return;

@@ -10,6 +10,7 @@ use ts_rs::TS;
 pub use live::Live;
 
 use crate::config::DEFAULT_PORT;
+use crate::graph::settings::env;
 use crate::tunnel::{ngrok_authtoken, NGROK_SECRET};
 use crate::Engine;
 
@@ -210,10 +211,10 @@ pub async fn save(engine: &Engine, change: SettingsChange) -> anyhow::Result<Set
 /// The settings with what the screen may know about the secrets.
 pub async fn view(engine: &Engine) -> SettingsView {
     let settings = load(engine).await;
-    let env = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
     SettingsView {
         settings,
         ngrok_authtoken_set: ngrok_authtoken(&engine.config().data_dir).is_some(),
-        ngrok_from_environment: env("NGROK_AUTHTOKEN") || env("HOOKSCOPE_NGROK_DOMAIN"),
+        ngrok_from_environment: env("NGROK_AUTHTOKEN").is_some()
+            || env("HOOKSCOPE_NGROK_DOMAIN").is_some(),
     }
 }

@@ -98,7 +98,7 @@ async fn decide(
             }
         };
         // The settings are read when each wake-up is handled, so a mute applies to the very next event.
-        let current = || settings.borrow().clone();
+        let current = || settings.borrow();
         let toasts = tokio::select! {
             event = events.recv() => match event {
                 Ok(Event::NotificationsStored { notifications }) => {
@@ -110,7 +110,7 @@ async fn decide(
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             () = flush => policy.flush(Instant::now(), &current()),
-            _ = expiry.tick() => match engine.subscriptions().await {
+            _ = expiry.tick(), if settings.borrow().enabled => match engine.subscriptions().await {
                 Ok(subscriptions) => policy.expiring(
                     crate::clock::now_micros(),
                     timings.expiry_warning,

@@ -109,9 +109,7 @@ pub fn ngrok_authtoken(data_dir: &std::path::Path) -> Option<String> {
     env("NGROK_AUTHTOKEN").or_else(|| crate::secrets::Secrets::new(data_dir).get(NGROK_SECRET))
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
+use crate::graph::settings::env;
 
 /// The name the ngrok authtoken is kept under in the keyring.
 pub const NGROK_SECRET: &str = "ngrok-authtoken";

@@ -29,6 +29,20 @@ export function isTauri(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 }
 
+/** Hands a `Channel` to a streaming command; messages reach `on` until unwatched. There is no unwatch
+ * command: the Rust side stops when the channel's webview goes away. */
+async function watchChannel<T>(command: string, on: (message: T) => void): Promise<Unwatch> {
+  let active = true;
+  const channel = new Channel<T>();
+  channel.onmessage = (message) => {
+    if (active) on(message);
+  };
+  await invoke<void>(command, { channel });
+  return () => {
+    active = false;
+  };
+}
+
 export function createTauriBackend(): Backend {
   return {
     receiverStatus: () => invoke<ReceiverStatus>('receiver_status'),
@@ -40,18 +54,7 @@ export function createTauriBackend(): Backend {
 
     replay: (id, target, edits) => invoke<ReplayOutcome>('replay_delivery', { id, target, edits }),
 
-    async watchFeed(onBatch): Promise<Unwatch> {
-      let active = true;
-      const channel = new Channel<FeedBatch>();
-      channel.onmessage = (batch) => {
-        if (active) onBatch(batch);
-      };
-      await invoke<void>('watch_feed', { channel });
-      // There is no unwatch command: the Rust side stops when the channel's webview goes away.
-      return () => {
-        active = false;
-      };
-    },
+    watchFeed: (onBatch) => watchChannel<FeedBatch>('watch_feed', onBatch),
 
     copyText: (text) => navigator.clipboard.writeText(text),
 
@@ -77,17 +80,7 @@ export function createTauriBackend(): Backend {
 
     doctor: () => invoke<Check[]>('doctor'),
 
-    async watchStatus(onStatus): Promise<Unwatch> {
-      let active = true;
-      const channel = new Channel<ReceiverStatus>();
-      channel.onmessage = (status) => {
-        if (active) onStatus(status);
-      };
-      await invoke<void>('watch_status', { channel });
-      return () => {
-        active = false;
-      };
-    },
+    watchStatus: (onStatus) => watchChannel<ReceiverStatus>('watch_status', onStatus),
 
     settings: () => invoke<SettingsView>('settings_get'),
 
