@@ -29,6 +29,7 @@ fn main() {
         "settings_save",
         "open_sign_in_page",
         "export_notifications",
+        "fetch_current_resource",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -3,6 +3,7 @@
 
 mod commands;
 mod preferences;
+mod resource;
 mod signin;
 mod subscriptions;
 mod toasts;
@@ -185,6 +186,7 @@ pub fn run(global: &Global) -> i32 {
             commands::receiver_status,
             commands::watch_status,
             commands::export_notifications,
+            resource::fetch_current_resource,
             preferences::settings_get,
             preferences::settings_save,
             commands::notifications_page,

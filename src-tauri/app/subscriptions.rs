@@ -12,7 +12,7 @@ use tauri::State;
 use super::commands::engine;
 use super::Shell;
 
-fn no_graph(shell: &Shell) -> String {
+pub(super) fn no_graph(shell: &Shell) -> String {
     let why = shell
         .graph_problem
         .lock()

@@ -127,7 +127,8 @@ describe('inspector in the app', () => {
     await waitFor(() => expect(inspector()).not.toBeNull());
     expect(inspector()!.querySelector('img, a[href^="javascript"]')).toBeNull();
     const plaintext = inspector()!.querySelector('[data-testid="plaintext"]')!;
-    expect(plaintext.children).toHaveLength(0);
+    // The tree draws its own elements; none of them came from the payload's markup.
+    expect(plaintext.querySelector('img, a, script, [onerror]')).toBeNull();
     expect(plaintext.textContent).toContain('<img src=x onerror=');
     expect(inspector()!.querySelector('[data-testid="item"]')!.textContent).toContain('javascript:alert(2)');
     expect(row(inspection.notification.id)!.querySelector('img')).toBeNull();
@@ -217,7 +218,60 @@ describe('relay and replay in the inspector', () => {
     await fireEvent.input(body, { target: { value: '{"value":[]}' } });
     await fireEvent.click(inspector()!.querySelector('[data-action="send-edited"]')!);
     await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toContain('with edits'));
-    expect(backend.replays[1].edits.body).toBe('{"value":[]}');
+    expect(backend.replays[1].edits).toEqual({ body: '{"value":[]}', headers: {} });
+
+    // Headers: one changed, one added, one dropped; the rest go as they were.
+    await fireEvent.click(inspector()!.querySelector('[data-action="edit"]')!);
+    const headers = inspector()!.querySelector<HTMLTextAreaElement>('[data-testid="replay-headers"]')!;
+    expect(headers.value).toBe('content-type: application/json; charset=utf-8\nuser-agent: Microsoft-Graph-Change-Notifications');
+    await fireEvent.input(headers, { target: { value: 'content-type: text/plain\nX-Trace: replay-1' } });
+    await fireEvent.click(inspector()!.querySelector('[data-action="send-edited"]')!);
+    await waitFor(() => expect(backend.replays).toHaveLength(3));
+    expect(backend.replays[2].edits.headers).toEqual({ 'content-type': 'text/plain', 'X-Trace': 'replay-1', 'user-agent': '' });
+
+    // A line that is not a header is refused in place, and nothing is sent.
+    await fireEvent.click(inspector()!.querySelector('[data-action="edit"]')!);
+    await fireEvent.input(inspector()!.querySelector('[data-testid="replay-headers"]')!, { target: { value: 'content-type text/plain' } });
+    await fireEvent.click(inspector()!.querySelector('[data-action="send-edited"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="replay-result"]')?.textContent).toBe('Header line 1 is not "Name: value": content-type text/plain'));
+    expect(backend.replays).toHaveLength(3);
+  });
+
+  it('fetches the current resource from Graph with $select, and says why when it is gone', async () => {
+    const live = note(30, { resource: 'Users/u1/Messages/m1' });
+    const gone = note(31, { resource: 'Users/u1/Messages/m2', changeType: 'deleted' });
+    const lifecycle = note(32, { changeType: null, lifecycleEvent: 'missed', resource: null });
+    const backend = new MemoryBackend({ notifications: [live, gone, lifecycle] });
+    backend.goneAtGraph.add('Users/u1/Messages/m2');
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(live.id)).not.toBeNull());
+
+    // Not signed in: the sentence says so, and what to do.
+    await fireEvent.click(row(live.id)!);
+    await waitFor(() => expect(inspector()?.querySelector('[data-action="fetch-current"]')).toBeTruthy());
+    await fireEvent.click(inspector()!.querySelector('[data-action="fetch-current"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="current-error"]')?.textContent).toContain('not connected to Graph'));
+
+    await backend.tryWithoutTenant();
+    await fireEvent.input(inspector()!.querySelector('#current-select')!, { target: { value: 'subject' } });
+    await fireEvent.click(inspector()!.querySelector('[data-action="fetch-current"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="current-url"]')?.textContent).toContain('/v1.0/Users/u1/Messages/m1?$select=subject'));
+    expect(backend.fetches.at(-1)).toEqual({ id: live.id, select: 'subject' });
+    const body = inspector()!.querySelector('[data-testid="current-body"]')!.textContent!;
+    expect(body).toContain('"subject": "Simulated message"');
+    expect(body).not.toContain('isRead');
+    expect(inspector()!.querySelector('[data-testid="current-error"]')).toBeNull();
+
+    await fireEvent.click(row(gone.id)!);
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(gone.id));
+    expect(inspector()!.querySelector('[data-testid="current-body"]'), 'a new item starts empty').toBeNull();
+    await fireEvent.click(inspector()!.querySelector('[data-action="fetch-current"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="current-error"]')?.textContent).toContain('It was deleted or moved after the notification'));
+
+    // A lifecycle event names no resource: no fetch is offered.
+    await fireEvent.click(row(lifecycle.id)!);
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(lifecycle.id));
+    expect(inspector()!.querySelector('[data-testid="current-resource"]')).toBeNull();
   });
 
   it('copies the item as JSON and the request as a cURL command aimed at the receiver', async () => {

@@ -180,6 +180,7 @@ describe('Tauri backend', () => {
     await backend.finishDeviceSignIn();
     await backend.signOut();
     await backend.exportNotifications('har', { verdict: 'rejected' });
+    await backend.fetchCurrentResource('n-1', 'subject,from');
     expect(calls).toEqual([
       ['settings_get', {}],
       ['settings_save', { change: { settings, ngrokAuthtoken: 'tok', forgetNgrokAuthtoken: false } }],
@@ -189,6 +190,7 @@ describe('Tauri backend', () => {
       ['finish_device_sign_in', {}],
       ['sign_out', {}],
       ['export_notifications', { format: 'har', filter: { verdict: 'rejected' } }],
+      ['fetch_current_resource', { id: 'n-1', select: 'subject,from' }],
     ]);
   });
 

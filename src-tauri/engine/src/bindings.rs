@@ -9,7 +9,7 @@ use crate::doctor::{Check, Health};
 use crate::export::{ExportFormat, ExportSummary};
 use crate::feed::FeedBatch;
 use crate::graph::signin::{DeviceCode, SignInMode, SignInProfile};
-use crate::graph::GraphStatus;
+use crate::graph::{CurrentResource, GraphStatus};
 use crate::model::{
     Inspection, KeeperAction, KeeperEvent, Notification, Page, RelayRecord, RequestKind,
     RequestRecord, Subscription, SubscriptionStatus, ToastKind, ToastRecord, Verdict,
@@ -36,6 +36,7 @@ pub fn typescript() -> String {
         RequestRecord::decl(&cfg),
         RelayRecord::decl(&cfg),
         Inspection::decl(&cfg),
+        CurrentResource::decl(&cfg),
         ReplayTarget::decl(&cfg),
         ReplayEdits::decl(&cfg),
         ReplayOutcome::decl(&cfg),

@@ -113,6 +113,16 @@ request: RequestRecord | null,
  */
 relays: Array<RelayRecord>, };
 
+export type CurrentResource = { 
+/**
+ * The URL read, `$select` included.
+ */
+url: string, 
+/**
+ * Graph's answer, indented.
+ */
+body: string, fetchedAt: string, elapsedMs: number, };
+
 export type ReplayTarget = { "kind": "receiver" } | { "kind": "url", "url": string };
 
 export type ReplayEdits = { body: string | null, headers: { [key in string]: string }, };

@@ -157,7 +157,7 @@ impl GraphClient {
         Ok(token)
     }
 
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,

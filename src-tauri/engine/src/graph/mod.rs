@@ -5,6 +5,7 @@ mod client;
 mod connection;
 mod credentials;
 mod error;
+pub mod resource;
 pub mod settings;
 pub mod signin;
 
@@ -12,4 +13,5 @@ pub use client::{GraphClient, NewSubscription};
 pub use connection::{Connection, GraphStatus};
 pub use credentials::{AppCredentials, Delegated};
 pub use error::GraphApiError;
+pub use resource::CurrentResource;
 pub use settings::{Cloud, GraphSettings};

@@ -448,3 +448,34 @@ pub async fn unknown(request: Request) -> GraphError {
         format!("Resource not found for the segment '{segment}'."),
     )
 }
+
+#[derive(Deserialize)]
+pub struct ResourceQuery {
+    #[serde(rename = "$select")]
+    select: Option<String>,
+}
+
+/// `GET /v1.0/{resource}`: a resource a simulated change touched, as it stands now. One that was never
+/// changed, or was deleted since, is gone the way Graph says it (404 `ResourceNotFound`).
+pub async fn resource(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+    Query(query): Query<ResourceQuery>,
+) -> ApiResult {
+    authenticate(&shared, &headers)?;
+    let found = shared.lock().resources.get(&path, query.select.as_deref());
+    let Some(mut resource) = found else {
+        return Err(GraphError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("Resource '{path}' does not exist or one of its queried reference-property objects are not present."),
+        ));
+    };
+    if let Value::Object(fields) = &mut resource {
+        fields
+            .entry("@odata.context")
+            .or_insert_with(|| json!(format!("{}/v1.0/$metadata#{path}/$entity", shared.base_url)));
+    }
+    Ok(Json(resource).into_response())
+}

@@ -13,6 +13,7 @@ mod handshake;
 mod identity;
 mod payloads;
 mod remote;
+mod resources;
 mod rules;
 mod signing;
 mod state;
@@ -223,7 +224,7 @@ fn router(shared: Arc<state::Shared>) -> Router {
             "/v1.0/subscriptions/{id}/reauthorize",
             post(api::reauthorize),
         )
-        .route("/v1.0/{*rest}", axum::routing::any(api::unknown))
+        .route("/v1.0/{*rest}", get(api::resource).fallback(api::unknown))
         .layer(axum::middleware::from_fn(api::graph_headers));
     let login = Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(identity::token))

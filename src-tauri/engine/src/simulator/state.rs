@@ -42,6 +42,8 @@ pub struct State {
     pub faults: Vec<Fault>,
     /// Authenticated API calls per operation, faulted or not: how tests see a client's manners.
     pub calls: HashMap<super::Operation, u64>,
+    /// What changes touched, for `GET /v1.0/{resource}`.
+    pub resources: super::resources::Resources,
 }
 
 impl State {

@@ -248,6 +248,13 @@ fn build_item(
         shared.clock.now(),
     );
     let mut item: Map<String, Value> = change.item;
+    if let Some(path) = item.get("resource").and_then(Value::as_str) {
+        let mut state = shared.lock();
+        match change_type {
+            ChangeType::Deleted => state.resources.remove(path),
+            _ => state.resources.put(path, change.resource.clone()),
+        }
+    }
     let rich = subscription.include_resource_data && change_type != ChangeType::Deleted;
     if rich {
         let certificate = subscription

@@ -8,5 +8,6 @@ mod doctor;
 mod fixture;
 mod keeper;
 mod lifecycle;
+mod resource;
 mod rich;
 mod subscribe;

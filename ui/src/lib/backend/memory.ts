@@ -2,6 +2,7 @@
 import type {
   ChangeType,
   Check,
+  CurrentResource,
   DeviceCode,
   ExportFormat,
   ExportSummary,
@@ -256,6 +257,29 @@ export class MemoryBackend implements Backend {
       },
       relays: [],
     };
+  }
+
+  /** Resources asked for, in order; a resource listed in `goneAtGraph` answers as a deleted one does. */
+  readonly fetches: { id: string; select: string }[] = [];
+  readonly goneAtGraph = new Set<string>();
+
+  async fetchCurrentResource(id: string, select: string): Promise<CurrentResource> {
+    this.fetches.push({ id, select });
+    if (!this.graph.connected) throw new Error(this.graph.message ?? 'Hookscope is not connected to Graph.');
+    const n = this.stored.find((s) => s.id === id);
+    if (!n) throw new Error(`No stored notification has the id ${id}.`);
+    if (n.lifecycleEvent) throw new Error(`A ${n.lifecycleEvent} lifecycle event names no resource to fetch; open a change notification instead.`);
+    const path = (n.resource ?? '').replace(/^\//, '');
+    if (this.goneAtGraph.has(path)) {
+      throw new Error(
+        `Fetching the resource failed (ResourceNotFound): Resource '${path}' does not exist or one of its queried reference-property objects are not present. It was deleted or moved after the notification, or this app cannot see it.`,
+      );
+    }
+    const names = select.split(',').map((s) => s.trim()).filter(Boolean);
+    const whole: Record<string, unknown> = { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#${path}/$entity`, id: path.split('/').pop(), subject: 'Simulated message', isRead: false, importance: 'normal' };
+    const body = Object.fromEntries(Object.entries(whole).filter(([k]) => k.startsWith('@') || k === 'id' || names.length === 0 || names.includes(k)));
+    const query = names.length ? `?$select=${names.join(',')}` : '';
+    return { url: `https://graph.microsoft.com/v1.0/${path}${query}`, body: JSON.stringify(body, null, 2), fetchedAt: new Date().toISOString(), elapsedMs: 84.2 };
   }
 
   /** Replays asked for, in order (what a test checks was sent). */

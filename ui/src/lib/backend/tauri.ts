@@ -3,6 +3,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   Check,
+  CurrentResource,
   DeviceCode,
   ExportSummary,
   FeedBatch,
@@ -51,6 +52,8 @@ export function createTauriBackend(): Backend {
       invoke<Page<Notification>>('notifications_page', { limit, before, filter: filter ?? null }),
 
     inspect: (id) => invoke<Inspection>('inspect_notification', { id }),
+
+    fetchCurrentResource: (id, select) => invoke<CurrentResource>('fetch_current_resource', { id, select }),
 
     replay: (id, target, edits) => invoke<ReplayOutcome>('replay_delivery', { id, target, edits }),
 

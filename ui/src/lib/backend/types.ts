@@ -1,5 +1,6 @@
 import type {
   Check,
+  CurrentResource,
   DeviceCode,
   ExportFormat,
   ExportSummary,
@@ -37,6 +38,8 @@ export interface Backend {
   notificationsPage(limit: number, before: string | null, filter?: NotificationFilter): Promise<Page<Notification>>;
   /** `inspect_notification`: one notification with its item as delivered and the request it came in. */
   inspect(id: string): Promise<Inspection>;
+  /** `fetch_current_resource`: the resource a notification named, as Graph holds it now (`select`: `subject,from`, or empty for all). */
+  fetchCurrentResource(id: string, select: string): Promise<CurrentResource>;
   /** `replay_delivery`: a stored delivery sent again, to the receiver (marked as a replay) or a URL. */
   replay(id: string, target: ReplayTarget, edits: ReplayEdits): Promise<ReplayOutcome>;
   /** `watch_feed`: batches of what the engine stored, at most one every ~30 ms. */

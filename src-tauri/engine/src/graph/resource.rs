@@ -1,0 +1,174 @@
+//! "Fetch the current resource": reads the resource a notification named from Graph (with `$select`),
+//! so the inspector can show what the resource holds now beside what the notification said. Graph's basic
+//! notifications carry only ids, so this is the step every receiver takes next (reference §4).
+
+use std::time::Instant;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde::Serialize;
+use serde_json::Value;
+use ts_rs::TS;
+
+use super::{GraphApiError, GraphClient};
+use crate::model::Notification;
+use crate::Engine;
+
+/// Characters a resource path may hold that would end or bend a URL path: OData keys such as
+/// `messages('1616…')` and `19:…@thread.tacv2` stay as they are.
+const PATH_UNSAFE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct CurrentResource {
+    /// The URL read, `$select` included.
+    pub url: String,
+    /// Graph's answer, indented.
+    pub body: String,
+    pub fetched_at: String,
+    pub elapsed_ms: f64,
+}
+
+/// The path to read for this notification: its `resource`, else `resourceData`'s `@odata.id`.
+pub fn resource_path(notification: &Notification) -> Result<String, String> {
+    if let Some(event) = &notification.lifecycle_event {
+        return Err(format!(
+            "A {event} lifecycle event names no resource to fetch; open a change notification instead."
+        ));
+    }
+    notification
+        .resource
+        .clone()
+        .or_else(|| {
+            notification
+                .resource_data
+                .as_ref()
+                .and_then(|d| d["@odata.id"].as_str().map(str::to_string))
+        })
+        .map(|path| path.trim().trim_start_matches('/').to_string())
+        .filter(|path| !path.is_empty())
+        .ok_or_else(|| {
+            "This notification names no resource (it has neither `resource` nor `resourceData.@odata.id`).".to_string()
+        })
+}
+
+/// `subject, from` → `subject,from`; empty → no `$select` at all (the whole resource).
+pub fn parse_select(text: &str) -> Result<Option<String>, String> {
+    let names: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    if let Some(bad) = names.iter().find(|n| {
+        !n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.@/".contains(c))
+    }) {
+        return Err(format!(
+            "\"{bad}\" is not a property name; list properties separated by commas, such as subject,from."
+        ));
+    }
+    Ok((!names.is_empty()).then(|| names.join(",")))
+}
+
+impl GraphClient {
+    /// GETs `path` (relative to the service root) with an optional `$select`.
+    pub async fn fetch_resource(
+        &self,
+        path: &str,
+        select: Option<&str>,
+    ) -> Result<CurrentResource, GraphApiError> {
+        let mut relative = format!(
+            "/{}",
+            utf8_percent_encode(path.trim_start_matches('/'), PATH_UNSAFE)
+        );
+        if let Some(select) = select {
+            relative.push_str("?$select=");
+            relative.push_str(select);
+        }
+        let started = Instant::now();
+        let (_, bytes) = self
+            .call(
+                reqwest::Method::GET,
+                &relative,
+                None,
+                "Fetching the resource",
+            )
+            .await
+            .map_err(explain)?;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let body = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(json) => serde_json::to_string_pretty(&json).expect("JSON values serialize"),
+            Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        Ok(CurrentResource {
+            url: format!(
+                "{}/v1.0{relative}",
+                self.credentials().graph_url.trim_end_matches('/')
+            ),
+            body,
+            fetched_at: crate::clock::rfc3339_millis(crate::clock::now_micros()),
+            elapsed_ms,
+        })
+    }
+}
+
+/// Graph's refusals of a read, with what they usually mean for a notified resource.
+fn explain(mut error: GraphApiError) -> GraphApiError {
+    let hint = match error.status {
+        404 => " It was deleted or moved after the notification, or this app cannot see it.",
+        403 => " The app lacks a permission to read it; grant the one the subscription form shows for this resource.",
+        400 => " Check the property names in $select.",
+        _ => "",
+    };
+    if !error.message.ends_with('.') {
+        error.message.push('.');
+    }
+    error.message.push_str(hint);
+    error
+}
+
+/// Reads the resource stored notification `id` names, as Graph holds it now.
+pub async fn current_resource(
+    engine: &Engine,
+    graph: &GraphClient,
+    id: &str,
+    select: &str,
+) -> Result<CurrentResource, String> {
+    let select = parse_select(select)?;
+    let inspection = engine
+        .inspect(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("No stored notification has the id {id}."))?;
+    let path = resource_path(&inspection.notification)?;
+    graph
+        .fetch_resource(&path, select.as_deref())
+        .await
+        .map_err(|e| e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_lists_property_names_and_refuses_anything_else() {
+        assert_eq!(parse_select("  "), Ok(None));
+        assert_eq!(
+            parse_select("subject, from ,,isRead"),
+            Ok(Some("subject,from,isRead".into()))
+        );
+        let refused = parse_select("subject&$expand=x").unwrap_err();
+        assert!(refused.contains("subject&$expand=x"), "{refused}");
+    }
+}

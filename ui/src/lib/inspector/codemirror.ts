@@ -1,0 +1,49 @@
+// The inspector's text view: CodeMirror 6, read-only, with JSON highlighting, folding and search
+// (Ctrl-F). Loaded on first use so the feed's first paint does not pay for it.
+import { EditorState } from '@codemirror/state';
+import { EditorView, drawSelection, keymap, lineNumbers } from '@codemirror/view';
+import { json } from '@codemirror/lang-json';
+import { bracketMatching, defaultHighlightStyle, foldGutter, foldKeymap, syntaxHighlighting } from '@codemirror/language';
+import { highlightSelectionMatches, openSearchPanel, search, searchKeymap } from '@codemirror/search';
+import { defaultKeymap } from '@codemirror/commands';
+
+const look = EditorView.theme({
+  '&': { fontSize: '0.75rem', backgroundColor: 'var(--surface-sunken)', color: 'var(--text)', borderRadius: '6px', maxHeight: '22rem' },
+  '.cm-scroller': { fontFamily: 'var(--mono)', overflow: 'auto' },
+  '.cm-gutters': { backgroundColor: 'var(--surface-sunken)', color: 'var(--text-muted)', border: 'none' },
+  '.cm-panels': { backgroundColor: 'var(--surface-raised)', color: 'var(--text)' },
+});
+
+export interface JsonText {
+  /** Opens the search panel, as Ctrl-F does inside the text. */
+  search(): void;
+  destroy(): void;
+}
+
+export function mountJsonText(parent: HTMLElement, doc: string): JsonText {
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc,
+      extensions: [
+        // Read-only yet focusable, so the cursor, selection and search keys work.
+        EditorState.readOnly.of(true),
+        lineNumbers(),
+        foldGutter(),
+        drawSelection(),
+        bracketMatching(),
+        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        json(),
+        search({ top: true }),
+        highlightSelectionMatches(),
+        keymap.of([...searchKeymap, ...foldKeymap, ...defaultKeymap]),
+        EditorView.lineWrapping,
+        look,
+      ],
+    }),
+  });
+  return {
+    search: () => openSearchPanel(view),
+    destroy: () => view.destroy(),
+  };
+}

@@ -1,0 +1,91 @@
+// The inspector's JSON: a tree whose deep branches start folded and whose huge arrays stay quick to
+// draw, and the text in CodeMirror (read-only, with search), loaded when first asked for.
+import { cleanup, fireEvent, render, waitFor } from '@testing-library/svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import JsonView from '../src/lib/components/JsonView.svelte';
+import { headerEdits, headerLines } from '../src/lib/inspector/replay';
+import { SHOWN_CHILDREN } from '../src/lib/inspector/json';
+
+afterEach(() => cleanup());
+
+const item = {
+  subscriptionId: 'sub-1',
+  resourceData: { '@odata.type': '#Microsoft.Graph.Message', nested: { deeper: { deepest: 'folded' } } },
+  count: 3,
+  ok: true,
+  nothing: null,
+};
+
+describe('the JSON tree', () => {
+  it('reads like the JSON, with deep branches folded and counts on each branch', () => {
+    const { container } = render(JsonView, { props: { text: JSON.stringify(item), testid: 'item', label: 'Item' } });
+    const tree = container.querySelector('[data-testid="item"]')!;
+    expect(tree.textContent).toContain('"subscriptionId": "sub-1"');
+    expect(tree.textContent).toContain('"count": 3');
+    expect(tree.textContent).toContain('"nothing": null');
+    const branches = [...tree.querySelectorAll('details')];
+    const open = branches.map((d) => [d.querySelector('summary')!.textContent!.trim(), d.open]);
+    expect(open).toEqual([
+      ['{ 5 keys', true],
+      ['"resourceData": { 2 keys', true],
+      ['"nested": { 1 key', true],
+      ['"deeper": { 1 key', false],
+    ]);
+    expect(tree.querySelector('.value.string')?.textContent).toBe('"sub-1"');
+  });
+
+  it('draws the first children of a huge array and says how many more there are', () => {
+    const big = Array.from({ length: SHOWN_CHILDREN + 250 }, (_, i) => ({ i }));
+    const { container } = render(JsonView, { props: { text: JSON.stringify({ value: big }), testid: 'item', label: 'Item' } });
+    expect(container.querySelectorAll('[data-testid="item"] .children .children > details')).toHaveLength(SHOWN_CHILDREN);
+    expect(container.querySelector('.more')?.textContent).toBe('… 250 more; the Text view shows them all');
+  });
+
+  it('shows text that is not JSON as text, with no tree to switch to', () => {
+    const { container } = render(JsonView, { props: { text: '<not json>', testid: 'item', label: 'Item' } });
+    expect(container.querySelector('[data-testid="item"]')!.textContent).toContain('<not json>');
+    expect(container.querySelector('button')).toBeNull();
+  });
+
+  it('switches to the text in CodeMirror, read-only, with search', async () => {
+    const { container, getByRole } = render(JsonView, { props: { text: JSON.stringify(item), testid: 'item', label: 'Item' } });
+    await fireEvent.click(getByRole('button', { name: 'Text' }));
+    const text = await waitFor(
+      () => {
+        const found = container.querySelector<HTMLElement>('[data-testid="item"][data-editor="codemirror"]');
+        expect(found).not.toBeNull();
+        return found!;
+      },
+      { timeout: 5000 },
+    );
+    const content = text.querySelector('.cm-content')!;
+    expect(content.textContent).toContain('"subscriptionId": "sub-1"');
+    expect(content.getAttribute('aria-readonly')).toBe('true');
+    await fireEvent.click(getByRole('button', { name: 'Search' }));
+    await waitFor(() => expect(text.querySelector('.cm-search input[name="search"]')).not.toBeNull());
+    await fireEvent.click(getByRole('button', { name: 'Tree' }));
+    await waitFor(() => expect(container.querySelector('.cm-editor')).toBeNull());
+  });
+});
+
+describe('header edits for a replay', () => {
+  const stored = { 'content-type': 'application/json', 'content-length': '42', authorization: '(redacted)', 'user-agent': 'Graph' };
+
+  it('lists the stored headers but the computed ones', () => {
+    expect(headerLines(stored)).toBe('content-type: application/json\nauthorization: (redacted)\nuser-agent: Graph');
+  });
+
+  it('sends only what changed: set, added, or dropped (an empty value)', () => {
+    expect(headerEdits(stored, headerLines(stored))).toEqual({ ok: true, headers: {} });
+    expect(headerEdits(stored, 'Content-Type: text/plain\nauthorization: (redacted)\nX-New: 1\n\nuser-agent:')).toEqual({
+      ok: true,
+      headers: { 'Content-Type': 'text/plain', 'X-New': '1', 'user-agent': '' },
+    });
+    expect(headerEdits(stored, '')).toEqual({ ok: true, headers: { 'content-type': '', authorization: '', 'user-agent': '' } });
+  });
+
+  it('refuses a line that is not a header, naming it', () => {
+    expect(headerEdits(stored, 'content-type: a\nbad line')).toEqual({ ok: false, error: 'Header line 2 is not "Name: value": bad line' });
+    expect(headerEdits(stored, 'sp ace: x')).toMatchObject({ ok: false });
+  });
+});
