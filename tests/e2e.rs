@@ -464,14 +464,100 @@ async fn try_without_a_tenant_works_offline_with_one_click() {
     }
     screenshot(&client, "inspector").await;
 
-    // Replayed from the inspector: the receiver judges it again (decrypted again) and the feed marks it.
+    // "Fetch the current resource": the message as the simulated Graph holds it now, with $select.
+    let select = client
+        .find(Locator::Css("#inspector #current-select"))
+        .await
+        .unwrap();
+    select.send_keys("body").await.unwrap();
     client
-        .find(Locator::Css("#inspector [data-action='replay']"))
+        .find(Locator::Css("#inspector [data-action='fetch-current']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    let current = wait_for(
+        "the current resource",
+        Duration::from_secs(15),
+        async || {
+            if let Some(error) = text_of(&client, "#inspector [data-testid='current-error']").await
+            {
+                panic!("the fetch failed: {error}");
+            }
+            text_of(&client, "#inspector [data-testid='current-body']").await
+        },
+    )
+    .await;
+    assert!(
+        current.contains("\"content\": \"Simulated message")
+            && !current.contains("createdDateTime"),
+        "the body, and only the selected property: {current}"
+    );
+    let url = text_of(&client, "#inspector [data-testid='current-url']")
+        .await
+        .unwrap();
+    assert!(
+        url.contains("/messages('") && url.contains("?$select=body"),
+        "{url}"
+    );
+
+    // The item as text: CodeMirror runs under the app's strict CSP, laid out by its own styles (a
+    // blocked stylesheet would leave it unstyled: no flex layout), read-only, with its search panel.
+    client
+        .find(Locator::Css(
+            "#inspector section:has([data-testid='item']) .modes button:nth-child(2)",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let editor = wait_for("CodeMirror's text", Duration::from_secs(10), async || {
+        let probe = client
+            .execute(
+                r##"const host = document.querySelector("#inspector [data-testid='item']");
+                   const editor = host && host.shadowRoot && host.shadowRoot.querySelector('.cm-editor');
+                   if (!editor) return { missing: host ? host.outerHTML.slice(0, 300) + ' editor=' + host.dataset.editor : 'no host' };
+                   host.scrollIntoView();
+                   return { display: getComputedStyle(editor).display,
+                            text: editor.querySelector('.cm-content').textContent,
+                            readonly: editor.querySelector('.cm-content').getAttribute('aria-readonly') };"##,
+                vec![],
+            )
+            .await
+            .ok()?;
+        if probe.get("missing").is_some() {
+            eprintln!("CodeMirror not there yet: {probe}");
+            return None;
+        }
+        Some(probe)
+    })
+    .await;
+    assert_eq!(editor["display"], "flex", "styled: {editor}");
+    assert_eq!(editor["readonly"], "true");
+    assert!(
+        editor["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"encryptedContent\": {"),
+        "{editor}"
+    );
+    screenshot(&client, "inspector-text").await;
+
+    // Replayed from the inspector: the receiver judges it again (decrypted again) and the feed marks it.
+    let replay = client
+        .find(Locator::Css("#inspector [data-action='replay']"))
+        .await
+        .unwrap();
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            vec![serde_json::to_value(&replay).unwrap()],
+        )
+        .await
+        .unwrap();
+    replay.click().await.unwrap();
     let result = wait_for("the replay's answer", Duration::from_secs(15), async || {
         let text = text_of(&client, "#inspector [data-testid='replay-result']").await?;
         (!text.is_empty()).then_some(text)

@@ -58,13 +58,17 @@ describe('the JSON tree', () => {
       },
       { timeout: 5000 },
     );
-    const content = text.querySelector('.cm-content')!;
+    // In a shadow root, where its styles are constructed sheets that a strict CSP allows.
+    const shadow = text.shadowRoot!;
+    expect(shadow.adoptedStyleSheets.length).toBeGreaterThan(0);
+    const content = shadow.querySelector('.cm-content')!;
     expect(content.textContent).toContain('"subscriptionId": "sub-1"');
     expect(content.getAttribute('aria-readonly')).toBe('true');
     await fireEvent.click(getByRole('button', { name: 'Search' }));
-    await waitFor(() => expect(text.querySelector('.cm-search input[name="search"]')).not.toBeNull());
+    await waitFor(() => expect(shadow.querySelector('.cm-search input[name="search"]')).not.toBeNull());
     await fireEvent.click(getByRole('button', { name: 'Tree' }));
-    await waitFor(() => expect(container.querySelector('.cm-editor')).toBeNull());
+    await waitFor(() => expect(container.querySelector('[data-testid="item"] details')).not.toBeNull());
+    expect(shadow.querySelector('.cm-editor')).toBeNull();
   });
 });
 

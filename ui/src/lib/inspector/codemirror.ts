@@ -1,5 +1,9 @@
 // The inspector's text view: CodeMirror 6, read-only, with JSON highlighting, folding and search
 // (Ctrl-F). Loaded on first use so the feed's first paint does not pay for it.
+//
+// It lives in a shadow root: there CodeMirror's styles go into constructed stylesheets, which the app's
+// CSP (`style-src 'self'`, no inline styles) allows; in the document it would inject a `<style>` tag the
+// CSP blocks, and the editor would draw without its layout.
 import { EditorState } from '@codemirror/state';
 import { EditorView, drawSelection, keymap, lineNumbers } from '@codemirror/view';
 import { json } from '@codemirror/lang-json';
@@ -20,9 +24,14 @@ export interface JsonText {
   destroy(): void;
 }
 
-export function mountJsonText(parent: HTMLElement, doc: string): JsonText {
+/** Mounts the editor in `host`'s shadow root (created on first use), replacing what the host showed. */
+export function mountJsonText(host: HTMLElement, doc: string): JsonText {
+  const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  const parent = document.createElement('div');
+  root.replaceChildren(parent);
   const view = new EditorView({
     parent,
+    root,
     state: EditorState.create({
       doc,
       extensions: [
@@ -44,6 +53,9 @@ export function mountJsonText(parent: HTMLElement, doc: string): JsonText {
   });
   return {
     search: () => openSearchPanel(view),
-    destroy: () => view.destroy(),
+    destroy: () => {
+      view.destroy();
+      parent.remove();
+    },
   };
 }
