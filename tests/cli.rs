@@ -172,6 +172,14 @@ async fn listen_and_the_lists_share_one_data_directory() {
         .unwrap()
         .contains("n199"));
 
+    // A prune beside the running listener: nothing here is a day old, so nothing goes.
+    let (code, out, err) = hookscope(dir.path(), &["prune", "--older-than", "1", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        json_lines(&out)[0],
+        json!({"notifications": 0, "requests": 0, "olderThanDays": 1})
+    );
+
     let (_, text, _) = hookscope(dir.path(), &["notifications", "--limit", "1"]);
     assert!(
         text.contains("rejected") && text.contains("Users/u1/Messages/n199"),
@@ -220,6 +228,8 @@ fn failures_are_one_line_on_stderr_with_a_non_zero_exit() {
         vec!["listen", "--port", "0", "--public-url", "not a url"],
         vec!["notifications", "--limit", "many"],
         vec!["frobnicate"],
+        vec!["prune", "--older-than", "0"],
+        vec!["resource", "no-such-notification"],
     ] {
         let (code, out, err) = hookscope(dir.path(), &args);
         assert_ne!(code, 0, "{args:?} fails");

@@ -154,6 +154,46 @@ async fn simulate_listen_and_trigger_store_notifications() {
     assert_eq!(stored[0]["lifecycleEvent"], "reauthorizationRequired");
     assert!(stored.iter().all(|n| n["subscriptionId"] == created["id"]));
 
+    // `resource` reads what a notification named from the (simulated) Graph, with $select.
+    let created_one = stored
+        .iter()
+        .find(|n| n["changeType"] == "created")
+        .unwrap();
+    let (code, out, err) = hookscope(
+        dir.path(),
+        &[
+            "resource",
+            created_one["id"].as_str().unwrap(),
+            "--select",
+            "subject",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let current = &json_lines(&out)[0];
+    let body: Value = serde_json::from_str(current["body"].as_str().unwrap()).unwrap();
+    assert!(
+        body["subject"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Simulated message")),
+        "{body}"
+    );
+    assert!(
+        body.get("isRead").is_none(),
+        "only what was selected: {body}"
+    );
+    assert!(current["url"].as_str().unwrap().ends_with(&format!(
+        "{}?$select=subject",
+        created_one["resource"].as_str().unwrap()
+    )));
+    let lifecycle_id = stored[0]["id"].as_str().unwrap();
+    let (code, _, err) = hookscope(dir.path(), &["resource", lifecycle_id]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.trim(),
+        "A reauthorizationRequired lifecycle event names no resource to fetch; open a change notification instead."
+    );
+
     // Errors are one actionable line.
     let (code, _, err) = hookscope(dir.path(), &["trigger", "--resource", "groups"]);
     assert_eq!(code, 1);

@@ -9,7 +9,9 @@ mod listen;
 mod lists;
 mod login;
 mod output;
+mod prune;
 mod replay;
+mod resource;
 mod simulate;
 mod subscribe;
 mod subscriptions;
@@ -92,6 +94,10 @@ pub enum Command {
     Certificates(CertificatesArgs),
     /// Send a stored delivery again: to the receiver, as if from Graph, or --to your app; edits first.
     Replay(ReplayArgs),
+    /// Read the resource a stored notification named from Graph, as it is now (with $select).
+    Resource(ResourceArgs),
+    /// Delete stored deliveries older than a number of days, with their requests and answers.
+    Prune(PruneArgs),
     /// The ngrok tunnel's settings: keep your authtoken in the keyring, or forget it.
     #[command(name = "tunnel")]
     TunnelSettings(TunnelSettingsArgs),
@@ -279,6 +285,26 @@ pub struct ReplayArgs {
     /// Set a header first (`Name: value`); an empty value removes it. Repeatable.
     #[arg(long = "header")]
     pub headers: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ResourceArgs {
+    /// A notification id (`hookscope notifications`).
+    pub id: String,
+    /// Properties to read, comma-separated (`subject,from`); all of them when not given.
+    #[arg(long, default_value = "")]
+    pub select: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct PruneArgs {
+    /// Delete what arrived more than this many days ago.
+    #[arg(long, value_name = "DAYS")]
+    pub older_than: u32,
     #[arg(long)]
     pub json: bool,
 }
@@ -502,7 +528,8 @@ pub fn run(global: &Global, command: Command) -> i32 {
             | Command::Subscriptions(_)
             | Command::Login(_)
             | Command::Logout
-            | Command::Certificates(_) => Engine::open(config).await?,
+            | Command::Certificates(_)
+            | Command::Prune(_) => Engine::open(config).await?,
             _ => Engine::open_reader(config).await?,
         };
         let outcome = match command {
@@ -517,6 +544,8 @@ pub fn run(global: &Global, command: Command) -> i32 {
             Command::Requests(args) => lists::requests(&engine, args).await,
             Command::Certificates(args) => certificates::run(&engine, args).await,
             Command::Replay(args) => replay::run(&engine, args).await,
+            Command::Resource(args) => resource::run(&engine, global, args).await,
+            Command::Prune(args) => prune::run(&engine, args).await,
             Command::TunnelSettings(args) => tunnel::run(&engine, args).await,
             Command::Simulate(_) | Command::Trigger(_) => unreachable!("handled without a store"),
         };

@@ -57,6 +57,27 @@ describe('Settings', () => {
     expect(backend.copied).toContain('https://hooks.example.com/notifications');
   });
 
+  it('keeps deliveries for the days asked, refusing what the engine would, or forever when empty', async () => {
+    const backend = new MemoryBackend();
+    const form = await openSettings(backend);
+    expect(screen.getByTestId('retention-hint').textContent).toContain('Every delivery is kept');
+    await fireEvent.input(field(form, 'retention'), { target: { value: '0' } });
+    await fireEvent.click(within(form).getByRole('button', { name: 'Save settings' }));
+    expect((await within(form).findByRole('alert')).textContent).toBe(
+      'Keep deliveries for 1 to 3650 days, or leave the retention empty to keep everything.',
+    );
+    expect(backend.saved.retentionDays).toBeNull();
+
+    await fireEvent.input(field(form, 'retention'), { target: { value: '14' } });
+    expect(screen.getByTestId('retention-hint').textContent).toContain('deleted at once and then every hour');
+    await fireEvent.click(within(form).getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(backend.saved.retentionDays).toBe(14));
+
+    await fireEvent.input(field(form, 'retention'), { target: { value: '' } });
+    await fireEvent.click(within(form).getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(backend.saved.retentionDays).toBeNull());
+  });
+
   it('applies the theme it saves', async () => {
     const backend = new MemoryBackend();
     const form = await openSettings(backend);

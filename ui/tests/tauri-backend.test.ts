@@ -171,6 +171,7 @@ describe('Tauri backend', () => {
       forwardHandshake: false,
       toasts: { enabled: true, muted: [] },
       theme: 'dark' as const,
+      retentionDays: 30,
     };
     await backend.settings();
     await backend.saveSettings({ settings, ngrokAuthtoken: 'tok', forgetNgrokAuthtoken: false });

@@ -15,6 +15,7 @@ pub mod keeper;
 pub mod model;
 pub mod receiver;
 pub mod relay;
+pub mod retention;
 pub mod rich;
 pub mod sandbox;
 pub mod secrets;

@@ -102,6 +102,13 @@ async fn settings_survive_a_restart_and_bad_ones_are_refused_with_a_reason() {
             },
             "is not a host name",
         ),
+        (
+            Settings {
+                retention_days: Some(0),
+                ..Settings::default()
+            },
+            "Keep deliveries for 1 to 3650 days, or leave the retention empty to keep everything.",
+        ),
     ];
     for (bad, why) in refused {
         let error = settings::save(&engine, change(bad.clone()))
@@ -123,6 +130,7 @@ async fn settings_survive_a_restart_and_bad_ones_are_refused_with_a_reason() {
         forward_to: Some("http://localhost:3000/api/notifications".into()),
         forward_handshake: true,
         theme: settings::Theme::Dark,
+        retention_days: Some(14),
         ..Settings::default()
     };
     let token = "2abcDEFghiJKLmnoPQRstuVWXyz_0123456789secretTOKEN";

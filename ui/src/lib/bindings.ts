@@ -443,7 +443,11 @@ forwardTo: string | null,
 /**
  * Graph's validation request goes to the forward target too, and its answer is returned.
  */
-forwardHandshake: boolean, toasts: ToastSettings, theme: Theme, };
+forwardHandshake: boolean, toasts: ToastSettings, theme: Theme, 
+/**
+ * Deliveries older than this many days are deleted (hourly); None keeps everything.
+ */
+retentionDays: number | null, };
 
 export type SettingsView = { settings: Settings, 
 /**

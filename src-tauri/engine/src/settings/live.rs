@@ -1,4 +1,4 @@
-//! The receiver and the tunnel as the settings say, started again when a change needs it. The app
+//! The receiver, the tunnel and the retention as the settings say, started again when a change needs it. The app
 //! owns one; it exists so that "change the port, the tunnel or the forward target" is one engine call,
 //! tested here, rather than wiring spread through a front.
 
@@ -11,6 +11,7 @@ use super::{Settings, TunnelMode};
 use crate::engine::Listening;
 use crate::receiver::ReceiverStatus;
 use crate::relay::RelayOptions;
+use crate::retention::Retention;
 use crate::tunnel::{
     self, ExternalUrl, NgrokTunnel, Supervised, SupervisorTimings, Tunnel, TunnelState,
 };
@@ -21,6 +22,7 @@ pub struct Live {
     running: Arc<Mutex<Running>>,
     status: Arc<watch::Sender<ReceiverStatus>>,
     timings: SupervisorTimings,
+    retention: Retention,
 }
 
 #[derive(Default)]
@@ -41,6 +43,7 @@ impl Live {
             forward_to: None,
         };
         Live {
+            retention: Retention::start(engine.clone(), None),
             engine,
             running: Arc::default(),
             status: Arc::new(watch::channel(status).0),
@@ -71,6 +74,7 @@ impl Live {
     }
 
     async fn apply_with(&self, settings: &Settings, force: bool) {
+        self.retention.set(settings.retention_days);
         let mut running = self.running.lock().await;
         // A receiver that failed to start is tried again even with the same settings.
         if !force

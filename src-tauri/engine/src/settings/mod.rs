@@ -1,4 +1,4 @@
-//! The desktop app's choices (port, tunnel, forward target, toasts, theme), kept in the store so they
+//! The desktop app's choices (port, tunnel, forward target, toasts, theme, retention), kept in the store so they
 //! survive restarts, checked here so every front refuses the same bad input with the same sentence.
 //! Secrets are not settings: the ngrok authtoken goes to the keyring through `secrets`.
 
@@ -16,6 +16,8 @@ use crate::Engine;
 
 /// The store key the settings live under, as one JSON document.
 const KEY: &str = "app-settings";
+/// Ten years: anything longer is keeping everything.
+const MAX_RETENTION_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase")]
@@ -73,6 +75,8 @@ pub struct Settings {
     pub forward_handshake: bool,
     pub toasts: ToastSettings,
     pub theme: Theme,
+    /// Deliveries older than this many days are deleted (hourly); None keeps everything.
+    pub retention_days: Option<u32>,
 }
 
 impl Default for Settings {
@@ -86,6 +90,7 @@ impl Default for Settings {
             forward_handshake: false,
             toasts: ToastSettings::default(),
             theme: Theme::System,
+            retention_days: None,
         }
     }
 }
@@ -150,6 +155,14 @@ impl Settings {
         }
         if let Some(target) = &self.forward_to {
             crate::relay::RelayOptions::new(target)?;
+        }
+        if self
+            .retention_days
+            .is_some_and(|days| !(1..=MAX_RETENTION_DAYS).contains(&days))
+        {
+            anyhow::bail!(
+                "Keep deliveries for 1 to {MAX_RETENTION_DAYS} days, or leave the retention empty to keep everything."
+            );
         }
         if self.forward_handshake && self.forward_to.is_none() {
             anyhow::bail!(

@@ -4,6 +4,7 @@
 
 mod dedupe;
 mod filter;
+mod prune;
 mod reads;
 pub(crate) mod rows;
 mod writer;
@@ -18,6 +19,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub use filter::{NotificationFilter, VerdictFilter};
+pub use prune::Pruned;
 pub use reads::{NotificationQuery, RequestQuery};
 pub use rows::{CertificateChange, CertificateRow, NotificationRow, RelayRow, RequestRow};
 
@@ -264,6 +266,21 @@ impl Store {
         self.jobs
             .send(Job::Keeper {
                 event: Box::new(event),
+                ack,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Deletes one batch (up to `limit` notifications and `limit` requests) received before
+    /// `before_micros`; callers repeat until a batch comes back short.
+    pub async fn prune_batch(&self, before_micros: i64, limit: u32) -> Result<Pruned, StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send(Job::Prune {
+                before_micros,
+                limit,
                 ack,
             })
             .await

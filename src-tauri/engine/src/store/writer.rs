@@ -11,6 +11,7 @@ use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::dedupe::Seen;
+use super::prune::{self, Pruned};
 use super::rows::{CertificateChange, NotificationRow, RelayRow, RequestRow};
 use super::StoreError;
 use crate::bus::{Bus, Event};
@@ -70,6 +71,13 @@ pub(crate) enum Job {
         change: CertificateChange,
         ack: Ack,
     },
+    /// One bounded batch of retention deletes; the pruner sends the next once this one is done, so
+    /// deliveries queued meanwhile commit in between.
+    Prune {
+        before_micros: i64,
+        limit: u32,
+        ack: oneshot::Sender<Result<Pruned, StoreError>>,
+    },
     Shutdown {
         ack: oneshot::Sender<()>,
     },
@@ -111,6 +119,7 @@ pub(crate) async fn run(
         let mut certificates = Vec::new();
         let mut relays = Vec::new();
         let mut toasts = Vec::new();
+        let mut prunes = Vec::new();
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
@@ -122,6 +131,11 @@ pub(crate) async fn run(
                 Job::Certificate { change, ack } => certificates.push((change, ack)),
                 Job::Relay { row, ack } => relays.push((row, ack)),
                 Job::Toast { record, ack } => toasts.push((record, ack)),
+                Job::Prune {
+                    before_micros,
+                    limit,
+                    ack,
+                } => prunes.push((before_micros, limit, ack)),
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
@@ -153,6 +167,9 @@ pub(crate) async fn run(
             for (_, ack) in relays {
                 let _ = ack.send(written.clone());
             }
+        }
+        for (before_micros, limit, ack) in prunes {
+            let _ = ack.send(prune::batch(&mut conn, before_micros, limit).await);
         }
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.

@@ -96,6 +96,7 @@ export const DEFAULT_SETTINGS: Settings = {
   forwardHandshake: false,
   toasts: { enabled: true, muted: [] },
   theme: 'system',
+  retentionDays: null,
 };
 
 function kind(fields: Partial<ResourceKind> & Pick<ResourceKind, 'name' | 'paths' | 'changeTypes'>): ResourceKind {
@@ -575,6 +576,13 @@ export class MemoryBackend implements Backend {
     }
     if (s.forwardHandshake && s.forwardTo === null) {
       throw new Error("Passing Graph's handshake through needs a forward target; give the URL of your app.");
+    }
+    if (s.retentionDays !== null && !(s.retentionDays >= 1 && s.retentionDays <= 3650)) {
+      throw new Error('Keep deliveries for 1 to 3650 days, or leave the retention empty to keep everything.');
+    }
+    if (s.retentionDays !== null) {
+      const cutoff = Date.now() - s.retentionDays * 86_400_000;
+      this.stored = this.stored.filter((n) => Date.parse(n.receivedAt) >= cutoff);
     }
     if (change.forgetNgrokAuthtoken) this.ngrokAuthtoken = null;
     if (change.ngrokAuthtoken?.trim()) this.ngrokAuthtoken = change.ngrokAuthtoken.trim();

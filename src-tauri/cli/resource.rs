@@ -1,0 +1,25 @@
+//! `hookscope resource ID [--select a,b]`: the resource a stored notification named, read from Graph as
+//! it is now (basic notifications carry only ids; this is the read that usually follows).
+
+use std::io::Write;
+
+use hookscope_engine::graph::resource;
+use hookscope_engine::Engine;
+
+use super::output::json_line;
+use super::{graph, Global, ResourceArgs};
+
+pub async fn run(engine: &Engine, global: &Global, args: ResourceArgs) -> anyhow::Result<()> {
+    let client = graph::client(engine, global).await?;
+    let current = resource::current_resource(engine, &client, &args.id, &args.select)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        json_line(&mut out, None, &current)?;
+    } else {
+        writeln!(out, "{}", current.body)?;
+        eprintln!("GET {} in {:.0} ms", current.url, current.elapsed_ms);
+    }
+    Ok(())
+}
