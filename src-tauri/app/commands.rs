@@ -63,11 +63,13 @@ pub async fn notifications_page(
     limit: u32,
     before: Option<String>,
     filter: Option<NotificationFilter>,
+    after: Option<String>,
 ) -> Result<Page<Notification>, String> {
     engine(&shell)?
         .notifications(&NotificationQuery {
             limit,
             before,
+            after,
             filter: filter.unwrap_or_default(),
         })
         .await

@@ -13,11 +13,11 @@ use super::{NotificationsArgs, RequestsArgs};
 pub async fn notifications(engine: &Engine, args: NotificationsArgs) -> anyhow::Result<()> {
     let query = NotificationQuery {
         limit: args.limit,
-        before: None,
         filter: NotificationFilter {
             subscription_id: args.subscription,
             ..NotificationFilter::default()
         },
+        ..NotificationQuery::default()
     };
     let page = engine.notifications(&query).await?;
     let empty = "No notifications yet. Start `hookscope listen` (or the app) and subscribe.";

@@ -38,10 +38,12 @@ describe('Tauri backend', () => {
     expect(await backend.receiverStatus()).toEqual({ urls: null, error: 'boom', dataDir: '/d' });
     expect((await backend.notificationsPage(200, null)).items[0].id).toBe(note(1).id);
     await backend.notificationsPage(50, note(9).id, { verdict: 'rejected' });
+    await backend.notificationsPage(100, null, {}, note(3).id);
     expect(calls).toEqual([
       ['receiver_status', {}],
-      ['notifications_page', { limit: 200, before: null, filter: null }],
-      ['notifications_page', { limit: 50, before: note(9).id, filter: { verdict: 'rejected' } }],
+      ['notifications_page', { limit: 200, before: null, filter: null, after: null }],
+      ['notifications_page', { limit: 50, before: note(9).id, filter: { verdict: 'rejected' }, after: null }],
+      ['notifications_page', { limit: 100, before: null, filter: {}, after: note(3).id }],
     ]);
   });
 

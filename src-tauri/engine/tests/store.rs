@@ -107,6 +107,73 @@ async fn keyset_pages_walk_a_large_table_newest_first_without_gaps() {
 }
 
 #[tokio::test]
+async fn after_pages_walk_back_up_to_the_newest_without_gaps() {
+    let h = Harness::start().await;
+    h.subscription("sub-a", Some("s")).await;
+    let items: Vec<_> = (0..1_050)
+        .map(|i| message_item("sub-a", Some(if i % 2 == 0 { "s" } else { "forged" }), i))
+        .collect();
+    for chunk in items.chunks(350) {
+        h.post_json("/notifications", &json!({ "value": chunk }))
+            .await;
+    }
+    let all = h.all_notifications().await;
+    let oldest = all.last().unwrap().id.clone();
+    // From the oldest row, up: each page is the next 100 newer ones, newest first.
+    let mut cursor = oldest.clone();
+    let mut walked = vec![oldest];
+    loop {
+        let page = h
+            .engine
+            .notifications(&NotificationQuery {
+                limit: 100,
+                after: Some(cursor.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            page.items.windows(2).all(|w| w[0].id > w[1].id),
+            "newest first"
+        );
+        let mut ids: Vec<String> = page.items.iter().map(|n| n.id.clone()).collect();
+        ids.reverse();
+        walked.extend(ids);
+        match page.next {
+            Some(next) => {
+                assert_eq!(&next, &page.items[0].id, "the cursor is the page's newest");
+                cursor = next;
+            }
+            None => break,
+        }
+    }
+    walked.reverse();
+    let expected: Vec<String> = all.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(walked, expected);
+
+    // With a filter, only matching rows, still from where the list stands.
+    let rejected = h
+        .engine
+        .notifications(&NotificationQuery {
+            limit: 0,
+            after: Some(all[600].id.clone()),
+            filter: hookscope_engine::store::NotificationFilter {
+                verdict: Some(hookscope_engine::store::VerdictFilter::Rejected),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rejected.items.len(), 300, "{}", rejected.items.len());
+    assert!(rejected
+        .items
+        .iter()
+        .all(|n| n.id > all[600].id && n.verdict == hookscope_engine::model::Verdict::Rejected));
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn durability_is_full_by_default_and_normal_on_request() {
     for (durability, expected) in [(Durability::Full, 2i64), (Durability::Normal, 1)] {
         let h = Harness::start_with(|c| c.durability = durability, |_| {}).await;

@@ -69,6 +69,7 @@ pub async fn export(
                 limit: PAGE,
                 before: before.clone(),
                 filter: filter.clone(),
+                ..NotificationQuery::default()
             })
             .await?;
         for n in &page.items {

@@ -18,6 +18,9 @@ pub struct NotificationQuery {
     pub limit: u32,
     /// Only items older than this id (the `next` cursor of the previous page).
     pub before: Option<String>,
+    /// Only items newer than this id: the `limit` oldest of them, still newest first. A list scrolled
+    /// back reads its way up again with these; `next` is then the newest id of a full page.
+    pub after: Option<String>,
     pub filter: super::NotificationFilter,
 }
 
@@ -188,9 +191,22 @@ impl Store {
         if let Some(before) = &q.before {
             query.push(" AND id < ").push_bind(before.clone());
         }
+        if let Some(after) = &q.after {
+            query.push(" AND id > ").push_bind(after.clone());
+        }
         q.filter.push_sql(&mut query);
-        push_limit(&mut query, q.limit);
-        let rows: Vec<NotificationColumns> = query.build_query_as().fetch_all(self.pool()).await?;
+        let mut rows: Vec<NotificationColumns> = if q.after.is_some() {
+            query
+                .push(" ORDER BY id ASC LIMIT ")
+                .push_bind(if q.limit == 0 { -1 } else { i64::from(q.limit) });
+            query.build_query_as().fetch_all(self.pool()).await?
+        } else {
+            push_limit(&mut query, q.limit);
+            query.build_query_as().fetch_all(self.pool()).await?
+        };
+        if q.after.is_some() {
+            rows.reverse();
+        }
         // A page's items usually share a few requests: read each body once and slice the items out.
         let mut bodies: HashMap<String, (Vec<u8>, Option<String>)> = HashMap::new();
         let mut wanted: Vec<&str> = rows.iter().map(|r| r.request_id.as_str()).collect();
@@ -223,7 +239,11 @@ impl Store {
                 row.into_notification(body, replay_of)
             })
             .collect();
-        Ok(page(items, q.limit, |n| &n.id))
+        let mut page = page(items, q.limit, |n| &n.id);
+        if q.after.is_some() {
+            page.next = page.next.and(page.items.first().map(|n| n.id.clone()));
+        }
+        Ok(page)
     }
 
     pub async fn requests(&self, q: &RequestQuery) -> anyhow::Result<Page<RequestRecord>> {

@@ -212,10 +212,17 @@ export class MemoryBackend implements Backend {
     return structuredClone(this.status);
   }
 
-  async notificationsPage(limit: number, before: string | null, filter?: NotificationFilter): Promise<Page<Notification>> {
-    const older = this.stored.filter((n) => (before === null || n.id < before) && (!filter || matches(n, filter)));
-    const items = older.slice(0, limit);
-    const next = older.length > limit && items.length > 0 ? items[items.length - 1].id : null;
+  async notificationsPage(limit: number, before: string | null, filter?: NotificationFilter, after?: string | null): Promise<Page<Notification>> {
+    const chosen = this.stored.filter(
+      (n) => (before === null || n.id < before) && (after == null || n.id > after) && (!filter || matches(n, filter)),
+    );
+    if (after != null) {
+      // The `limit` rows just newer than `after`: the oldest of the newer ones, still newest first.
+      const items = chosen.slice(Math.max(0, chosen.length - limit));
+      return { items: structuredClone(items), next: chosen.length > limit ? items[0].id : null };
+    }
+    const items = chosen.slice(0, limit);
+    const next = chosen.length > limit && items.length > 0 ? items[items.length - 1].id : null;
     return { items: structuredClone(items), next };
   }
 

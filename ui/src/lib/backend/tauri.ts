@@ -48,8 +48,8 @@ export function createTauriBackend(): Backend {
   return {
     receiverStatus: () => invoke<ReceiverStatus>('receiver_status'),
 
-    notificationsPage: (limit, before, filter) =>
-      invoke<Page<Notification>>('notifications_page', { limit, before, filter: filter ?? null }),
+    notificationsPage: (limit, before, filter, after) =>
+      invoke<Page<Notification>>('notifications_page', { limit, before, filter: filter ?? null, after: after ?? null }),
 
     inspect: (id) => invoke<Inspection>('inspect_notification', { id }),
 

@@ -34,8 +34,9 @@ export type Unwatch = () => void;
 export interface Backend {
   /** `receiver_status`: the receiver's URLs, or the sentence saying why it is not listening. */
   receiverStatus(): Promise<ReceiverStatus>;
-  /** `notifications_page`: newest first; pass the previous page's `next` as `before` for older rows. */
-  notificationsPage(limit: number, before: string | null, filter?: NotificationFilter): Promise<Page<Notification>>;
+  /** `notifications_page`: newest first; pass the previous page's `next` as `before` for older rows,
+   * or a row's id as `after` for the `limit` rows just newer than it (a list scrolled back reading its way up). */
+  notificationsPage(limit: number, before: string | null, filter?: NotificationFilter, after?: string | null): Promise<Page<Notification>>;
   /** `inspect_notification`: one notification with its item as delivered and the request it came in. */
   inspect(id: string): Promise<Inspection>;
   /** `fetch_current_resource`: the resource a notification named, as Graph holds it now (`select`: `subject,from`, or empty for all). */

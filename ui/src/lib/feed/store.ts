@@ -1,5 +1,8 @@
 // The live feed's state machine, free of the DOM and of Svelte: feed batches are queued and applied
 // at most once per frame; `missed > 0` (or the first load) reloads the first page from the store.
+// The rows held are a window of at most `cap` over everything stored: scrolling back reads older pages
+// and lets the newest rows go (counted in `offset`), scrolling up again reads them back, so 100k stored
+// rows scroll end to end while a few thousand are in memory.
 import type { Backend, Unwatch } from '../backend/types';
 import type { FeedBatch, KeeperEvent, Notification, NotificationFilter } from '../bindings';
 import { MAX_ROWS, mergeNewestFirst, replaceWithPage } from './buffer';
@@ -27,10 +30,9 @@ export interface FeedState {
   held: number;
   /** Older pages exist in the store beyond the last row shown. */
   more: boolean;
+  /** Rows newer than `rows[0]` that are not held (the window slid back); `rows[0]` is row `offset`. */
+  offset: number;
 }
-
-/** How many rows scrolling back may load; past this, a filter narrows the list instead. */
-export const MAX_LOADED = 20_000;
 
 export interface FeedOptions {
   onChange: (state: FeedState) => void;
@@ -42,12 +44,11 @@ export interface FeedOptions {
 }
 
 export class FeedStore {
-  private state: FeedState = { rows: [], received: 0, loaded: false, error: null, paused: false, held: 0, more: false };
+  private state: FeedState = { rows: [], received: 0, loaded: false, error: null, paused: false, held: 0, more: false, offset: 0 };
   private filter: NotificationFilter = EMPTY_FILTER;
-  /** Rows the list may hold: the cap, raised as the user scrolls back through older pages. */
-  private limit: number;
   private next: string | null = null;
   private loadingOlder: Promise<void> | null = null;
+  private loadingNewer: Promise<void> | null = null;
   private readonly counted = new Set<string>();
   private queue: FeedBatch[] = [];
   private scheduled = false;
@@ -66,18 +67,16 @@ export class FeedStore {
     this.schedule = options.schedule ?? nextFrame;
     this.cap = options.cap ?? MAX_ROWS;
     this.pageSize = options.pageSize ?? FIRST_PAGE;
-    this.limit = this.cap;
   }
 
   /** Narrows the list: the first page is read again with the filter, live rows are matched against it. */
   setFilter(filter: NotificationFilter): Promise<void> {
     this.filter = tidy(filter);
-    this.limit = this.cap;
     // An older page still being read belongs to the old filter: its answer is dropped (see loadOlder).
     this.next = null;
     // Rows held back while paused are in the new first page already.
     this.queue = [];
-    this.set({ rows: [], loaded: false, held: 0 });
+    this.set({ rows: [], loaded: false, held: 0, offset: 0 });
     return this.reload();
   }
 
@@ -101,10 +100,16 @@ export class FeedStore {
       try {
         const page = await this.backend.notificationsPage(this.pageSize, before, filter);
         if (this.stopped || before !== this.next || filter !== this.filter) return;
-        this.limit = Math.min(MAX_LOADED, this.state.rows.length + page.items.length);
-        this.next = this.limit >= MAX_LOADED ? null : page.next;
-        const { rows } = mergeNewestFirst(this.state.rows, page.items, this.limit);
-        this.set({ rows, more: this.next !== null });
+        this.next = page.next;
+        let rows = this.state.rows.concat(page.items.filter((n) => n.id < before));
+        let offset = this.state.offset;
+        if (rows.length > this.cap) {
+          // The window slides back: the newest rows go, and are read again when scrolled to.
+          const drop = rows.length - this.cap;
+          rows = rows.slice(drop);
+          offset += drop;
+        }
+        this.set({ rows, offset, more: this.next !== null });
       } catch (error) {
         if (!this.stopped) this.set({ error: `Could not read older notifications: ${describe(error)}` });
       } finally {
@@ -112,6 +117,37 @@ export class FeedStore {
       }
     })();
     return this.loadingOlder;
+  }
+
+  /** Reads the rows just newer than the window (scrolling back up after it slid); one at a time. */
+  loadNewer(): Promise<void> {
+    const first = this.state.rows[0];
+    if (this.loadingNewer || this.state.offset === 0 || !first || this.stopped) return this.loadingNewer ?? Promise.resolve();
+    const after = first.id;
+    const filter = this.filter;
+    const offsetBefore = this.state.offset;
+    this.loadingNewer = (async () => {
+      try {
+        const page = await this.backend.notificationsPage(this.pageSize, null, filter, after);
+        if (this.stopped || filter !== this.filter || this.state.rows[0]?.id !== after) return;
+        // Live rows counted while the page was read may or may not be in it: a later read settles it.
+        const grown = this.state.offset - offsetBefore;
+        const offset = page.next === null ? grown : Math.max(grown, this.state.offset - page.items.length);
+        let rows = page.items.filter((n) => n.id > after).concat(this.state.rows);
+        let more = this.state.more;
+        if (rows.length > this.cap) {
+          rows = rows.slice(0, this.cap);
+          this.next = rows[rows.length - 1].id;
+          more = true;
+        }
+        this.set({ rows, offset, more });
+      } catch (error) {
+        if (!this.stopped) this.set({ error: `Could not read newer notifications: ${describe(error)}` });
+      } finally {
+        this.loadingNewer = null;
+      }
+    })();
+    return this.loadingNewer;
   }
 
   get current(): FeedState {
@@ -170,7 +206,15 @@ export class FeedStore {
       missed += batch.missed;
     }
     if (keeper.length > 0) this.options.onKeeper?.(keeper);
-    const { rows, added } = mergeNewestFirst(this.state.rows, incoming, this.limit);
+    // Scrolled back past the window: new rows are above it, counted until scrolled to.
+    const behind = this.state.offset > 0;
+    const { rows, added } = behind
+      ? { rows: this.state.rows, added: 0 }
+      : mergeNewestFirst(this.state.rows, incoming, this.cap);
+    if (added > 0 && rows.length < this.state.rows.length + added) {
+      // The oldest rows went to make room: they are read again when scrolled to.
+      this.next = rows[rows.length - 1].id;
+    }
     // Counted once each, filtered out or not: the counter is what arrived, the list what matches.
     let arrived = 0;
     for (const batch of batches) {
@@ -181,7 +225,8 @@ export class FeedStore {
         arrived += 1;
       }
     }
-    if (added > 0) this.set({ rows, received: this.state.received + arrived });
+    if (behind && incoming.length > 0) this.set({ offset: this.state.offset + incoming.length, received: this.state.received + arrived });
+    else if (added > 0) this.set({ rows, received: this.state.received + arrived, more: this.next !== null });
     else if (arrived > 0) this.set({ received: this.state.received + arrived });
     if (missed > 0) void this.reload();
   }
@@ -205,7 +250,8 @@ export class FeedStore {
           }
           this.next = page.next;
           for (const n of page.items) this.counted.add(n.id);
-          this.set({ rows: replaceWithPage(this.state.rows, page.items, this.limit), loaded: true, error: null, more: page.next !== null });
+          const rows = this.state.offset > 0 ? page.items : replaceWithPage(this.state.rows, page.items, this.cap);
+          this.set({ rows, offset: 0, loaded: true, error: null, more: page.next !== null });
         } catch (error) {
           if (this.stopped) return;
           this.set({ loaded: true, error: `Could not read notifications: ${describe(error)}` });
