@@ -17,6 +17,7 @@ use super::delivery::{self, Batch};
 use super::errors::GraphError;
 use super::faults::{self, Operation};
 use super::handshake;
+use super::resources::Lookup;
 use super::rules::{self, NewSubscription};
 use super::state::{Grant, Shared, SimSubscription};
 
@@ -437,11 +438,10 @@ pub async fn delete(
 
 /// Any other path under `/v1.0`.
 pub async fn unknown(request: Request) -> GraphError {
-    let segment = request
-        .uri()
-        .path()
-        .trim_start_matches("/v1.0/")
-        .to_string();
+    unknown_segment(request.uri().path().trim_start_matches("/v1.0/"))
+}
+
+fn unknown_segment(segment: &str) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
         "BadRequest",
@@ -455,8 +455,9 @@ pub struct ResourceQuery {
     select: Option<String>,
 }
 
-/// `GET /v1.0/{resource}`: a resource a simulated change touched, as it stands now. One that was never
-/// changed, or was deleted since, is gone the way Graph says it (404 `ResourceNotFound`).
+/// `GET /v1.0/{resource}`: a resource a simulated change touched, as it stands now; one a `deleted`
+/// change named is gone the way Graph says it (404 `ResourceNotFound`); any other path is one Graph
+/// cannot resolve (400).
 pub async fn resource(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -465,12 +466,16 @@ pub async fn resource(
 ) -> ApiResult {
     authenticate(&shared, &headers)?;
     let found = shared.lock().resources.get(&path, query.select.as_deref());
-    let Some(mut resource) = found else {
-        return Err(GraphError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFound",
-            format!("Resource '{path}' does not exist or one of its queried reference-property objects are not present."),
-        ));
+    let mut resource = match found {
+        Lookup::Found(resource) => resource,
+        Lookup::Deleted => {
+            return Err(GraphError::new(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                format!("Resource '{path}' does not exist or one of its queried reference-property objects are not present."),
+            ))
+        }
+        Lookup::Unknown => return Err(unknown_segment(&path)),
     };
     if let Value::Object(fields) = &mut resource {
         fields
