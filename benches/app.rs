@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::{ClientBuilder, Locator};
 use hookscope_engine::model::{Subscription, SubscriptionStatus};
+use hookscope_engine::store::NotificationQuery;
 use hookscope_engine::{Engine, EngineConfig, ReceiverOptions};
 use serde_json::{json, Value};
 
@@ -456,5 +457,59 @@ async fn main() {
             .map(|d| format!("{:.0} ms by the page", d.as_secs_f64() * 1000.0))
             .unwrap_or_else(|| "no paint timing".into())
     );
+
+    // Scrolling from the newest to the oldest of them, as a user holding End would: the list reads
+    // older pages and lets the newest go, so memory stays flat however far it scrolls.
+    let engine = Engine::open_reader(EngineConfig::new(big.path()))
+        .await
+        .unwrap();
+    let oldest = engine
+        .notifications(&NotificationQuery {
+            limit: 1,
+            after: Some(String::new()),
+            ..NotificationQuery::default()
+        })
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    engine.close().await;
+    let scrolled = Instant::now();
+    let mut steps = 0;
+    loop {
+        let last = session.client.execute(SCROLL_TO_END, vec![]).await.unwrap();
+        steps += 1;
+        if last.as_str() == Some(oldest.as_str()) {
+            break;
+        }
+        assert!(
+            scrolled.elapsed() < Duration::from_secs(300),
+            "the oldest row never came into view (last seen {last})"
+        );
+        tokio::time::sleep(Duration::from_millis(16)).await;
+    }
+    let took = scrolled.elapsed();
+    let (after_scroll, parts) = app_memory(session.driver.0.id());
+    let held = session
+        .client
+        .execute(
+            "return document.querySelectorAll('#feed .notification-row').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!(
+        "scrolled from the newest to the oldest of {stored} in {:.1} s ({steps} jumps to the end, {held} rows drawn at the end); memory (PSS) after {after_scroll:.1} MiB = {parts:?}",
+        took.as_secs_f64()
+    );
     let _ = session.client.close().await;
 }
+
+/// Scrolls the feed to its end and says which row is last in the DOM (None while it shows placeholders).
+const SCROLL_TO_END: &str = r#"
+const list = document.getElementById('feed');
+list.scrollTop = list.scrollHeight;
+const rows = list.querySelectorAll('.notification-row');
+return rows.length ? rows[rows.length - 1].dataset.id : null;
+"#;

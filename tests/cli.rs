@@ -229,6 +229,7 @@ fn failures_are_one_line_on_stderr_with_a_non_zero_exit() {
         vec!["notifications", "--limit", "many"],
         vec!["frobnicate"],
         vec!["prune", "--older-than", "0"],
+        vec!["prune", "--older-than", "213503982"],
         vec!["resource", "no-such-notification"],
     ] {
         let (code, out, err) = hookscope(dir.path(), &args);
@@ -240,6 +241,11 @@ fn failures_are_one_line_on_stderr_with_a_non_zero_exit() {
         );
         assert!(out.is_empty(), "{args:?}: nothing on stdout");
     }
+    let (_, _, err) = hookscope(dir.path(), &["resource", "no-such-notification"]);
+    assert_eq!(
+        err.trim(),
+        "No stored notification has the id no-such-notification."
+    );
     let (_, _, err) = hookscope(dir.path(), &["listen", "--port", port.as_str()]);
     assert!(
         err.contains("already in use") && err.contains("--port 0"),

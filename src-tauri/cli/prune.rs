@@ -9,8 +9,11 @@ use hookscope_engine::Engine;
 use super::PruneArgs;
 
 pub async fn run(engine: &Engine, args: PruneArgs) -> anyhow::Result<()> {
-    if args.older_than == 0 {
-        anyhow::bail!("--older-than takes a number of days from 1 up; 0 would delete everything, deliveries of this second included.");
+    if !(1..=retention::MAX_DAYS).contains(&args.older_than) {
+        anyhow::bail!(
+            "--older-than takes 1 to {} days; deliveries older than that are deleted.",
+            retention::MAX_DAYS
+        );
     }
     let pruned = retention::prune_older_than(engine.store(), args.older_than).await?;
     let mut out = std::io::stdout().lock();

@@ -10,10 +10,14 @@ use super::output::json_line;
 use super::{graph, Global, ResourceArgs};
 
 pub async fn run(engine: &Engine, global: &Global, args: ResourceArgs) -> anyhow::Result<()> {
-    let client = graph::client(engine, global).await?;
-    let current = resource::current_resource(engine, &client, &args.id, &args.select)
+    // The notification is looked up first: a wrong id says so even without Graph credentials.
+    let target = resource::target(engine, &args.id, &args.select)
         .await
         .map_err(anyhow::Error::msg)?;
+    let client = graph::client(engine, global).await?;
+    let current = client
+        .fetch_resource(&target.path, target.select.as_deref())
+        .await?;
     let mut out = std::io::stdout().lock();
     if args.json {
         json_line(&mut out, None, &current)?;

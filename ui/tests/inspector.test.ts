@@ -48,6 +48,7 @@ function richInspection(fields: Partial<Inspection['notification']> = {}): Inspe
       replayOf: null,
     },
     relays: [],
+    replayHeaders: { 'content-type': 'application/json' },
   };
 }
 
@@ -266,7 +267,7 @@ describe('relay and replay in the inspector', () => {
     await waitFor(() => expect(inspector()?.dataset.id).toBe(gone.id));
     expect(inspector()!.querySelector('[data-testid="current-body"]'), 'a new item starts empty').toBeNull();
     await fireEvent.click(inspector()!.querySelector('[data-action="fetch-current"]')!);
-    await waitFor(() => expect(inspector()!.querySelector('[data-testid="current-error"]')?.textContent).toContain('It was deleted or moved after the notification'));
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="current-error"]')?.textContent).toContain('; it was deleted or moved after the notification'));
 
     // A lifecycle event names no resource: no fetch is offered.
     await fireEvent.click(row(lifecycle.id)!);

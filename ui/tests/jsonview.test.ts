@@ -34,6 +34,16 @@ describe('the JSON tree', () => {
     expect(tree.querySelector('.value.string')?.textContent).toBe('"sub-1"');
   });
 
+  it('draws a folded branch\'s children only once it is opened', async () => {
+    const { container } = render(JsonView, { props: { text: JSON.stringify(item), testid: 'item', label: 'Item' } });
+    const tree = container.querySelector('[data-testid="item"]')!;
+    expect(tree.textContent).not.toContain('deepest');
+    const deeper = [...tree.querySelectorAll('details')][3];
+    deeper.open = true;
+    deeper.dispatchEvent(new Event('toggle'));
+    await waitFor(() => expect(tree.textContent).toContain('"deepest": "folded"'));
+  });
+
   it('draws the first children of a huge array and says how many more there are', () => {
     const big = Array.from({ length: SHOWN_CHILDREN + 250 }, (_, i) => ({ i }));
     const { container } = render(JsonView, { props: { text: JSON.stringify({ value: big }), testid: 'item', label: 'Item' } });
@@ -73,23 +83,23 @@ describe('the JSON tree', () => {
 });
 
 describe('header edits for a replay', () => {
-  const stored = { 'content-type': 'application/json', 'content-length': '42', authorization: '(redacted)', 'user-agent': 'Graph' };
+  const carried = { 'content-type': 'application/json', 'user-agent': 'Graph' };
 
-  it('lists the stored headers but the computed ones', () => {
-    expect(headerLines(stored)).toBe('content-type: application/json\nauthorization: (redacted)\nuser-agent: Graph');
+  it('lists the headers a replay carries as lines', () => {
+    expect(headerLines(carried)).toBe('content-type: application/json\nuser-agent: Graph');
   });
 
   it('sends only what changed: set, added, or dropped (an empty value)', () => {
-    expect(headerEdits(stored, headerLines(stored))).toEqual({ ok: true, headers: {} });
-    expect(headerEdits(stored, 'Content-Type: text/plain\nauthorization: (redacted)\nX-New: 1\n\nuser-agent:')).toEqual({
+    expect(headerEdits(carried, headerLines(carried))).toEqual({ ok: true, headers: {} });
+    expect(headerEdits(carried, 'Content-Type: text/plain\nX-New: 1\n\nuser-agent:')).toEqual({
       ok: true,
       headers: { 'Content-Type': 'text/plain', 'X-New': '1', 'user-agent': '' },
     });
-    expect(headerEdits(stored, '')).toEqual({ ok: true, headers: { 'content-type': '', authorization: '', 'user-agent': '' } });
+    expect(headerEdits(carried, '')).toEqual({ ok: true, headers: { 'content-type': '', 'user-agent': '' } });
   });
 
   it('refuses a line that is not a header, naming it', () => {
-    expect(headerEdits(stored, 'content-type: a\nbad line')).toEqual({ ok: false, error: 'Header line 2 is not "Name: value": bad line' });
-    expect(headerEdits(stored, 'sp ace: x')).toMatchObject({ ok: false });
+    expect(headerEdits(carried, 'content-type: a\nbad line')).toEqual({ ok: false, error: 'Header line 2 is not "Name: value": bad line' });
+    expect(headerEdits(carried, 'sp ace: x')).toMatchObject({ ok: false });
   });
 });

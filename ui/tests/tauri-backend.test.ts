@@ -72,7 +72,7 @@ describe('Tauri backend', () => {
     const calls: Array<[string, unknown]> = [];
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
-      return { notification: note(3), item: '{}', request: null, relays: [] };
+      return { notification: note(3), item: '{}', request: null, relays: [], replayHeaders: {} };
     });
     const inspection = await createTauriBackend().inspect(note(3).id);
     expect(inspection.notification.id).toBe(note(3).id);

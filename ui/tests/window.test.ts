@@ -33,13 +33,22 @@ describe('the sliding window', () => {
     expect(store.current.offset).toBe(95_001);
     expect(store.current.rows[0].id).toBe(note(5000).id);
 
-    while (store.current.offset > 0) await store.loadNewer();
+    while (store.current.offset > 0) await store.loadNewer(store.current.offset - 1);
     expect(store.current.rows[0].id).toBe(note(100_001).id);
     expect(store.current.rows).toHaveLength(5000);
     expect(store.current.more, 'the oldest can be read again').toBe(true);
     await store.loadOlder();
     expect(store.current.rows.at(-1)!.id).toBe(note(100_001 - 5000 - 1000 + 1).id);
     expect(store.current.offset).toBe(1000);
+
+    // Dragged far up: the list starts again from the newest instead of reading every page between.
+    while (store.current.more) await store.loadOlder();
+    const page = vi.spyOn(backend, 'notificationsPage');
+    await store.loadNewer(10);
+    expect(page).toHaveBeenCalledTimes(1);
+    expect(page.mock.calls[0][1], 'the first page, not the rows after the window').toBeNull();
+    expect(store.current.offset).toBe(0);
+    expect(store.current.rows[0].id).toBe(note(100_001).id);
     // The in-memory fake filters all 100k rows for every page: seconds, not the store's milliseconds.
   }, 60_000);
 
@@ -71,6 +80,6 @@ describe('the list over the window', () => {
     expect(slots[10].querySelector('.notification-row')?.getAttribute('data-id')).toBe(rows[0].id);
     expect(slots[10].style.transform).toBe('translateY(340px)');
     expect((container.querySelector('[role="list"]') as HTMLElement).style.height).toBe(`${60 * 34}px`);
-    expect(onnearstart).toHaveBeenCalled();
+    expect(onnearstart).toHaveBeenCalledWith(0);
   });
 });

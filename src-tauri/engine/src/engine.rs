@@ -185,11 +185,16 @@ impl Engine {
         let item = self.store.notification_item(id).await?.unwrap_or_default();
         let request = self.store.request(&notification.request_id).await?;
         let relays = self.store.relays(&notification.request_id).await?;
+        let replay_headers = request
+            .as_ref()
+            .map(|r| crate::relay::carried_headers(&r.headers))
+            .unwrap_or_default();
         Ok(Some(Inspection {
             notification,
             item,
             request,
             relays,
+            replay_headers,
         }))
     }
 

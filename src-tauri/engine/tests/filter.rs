@@ -14,8 +14,8 @@ async fn found(h: &Harness, filter: NotificationFilter) -> Vec<Notification> {
     h.engine
         .notifications(&NotificationQuery {
             limit: 0,
-            before: None,
             filter,
+            ..NotificationQuery::default()
         })
         .await
         .unwrap()
@@ -183,8 +183,8 @@ async fn the_feed_filters_narrow_the_stored_list() {
         .engine
         .notifications(&NotificationQuery {
             limit: 2,
-            before: None,
             filter: combined.clone(),
+            ..NotificationQuery::default()
         })
         .await
         .unwrap();
@@ -194,6 +194,7 @@ async fn the_feed_filters_narrow_the_stored_list() {
             limit: 2,
             before: page.next.clone(),
             filter: combined,
+            ..NotificationQuery::default()
         })
         .await
         .unwrap();

@@ -354,6 +354,38 @@ async fn a_stored_delivery_is_replayed_marked_and_linked_as_it_was_or_edited() {
     assert_eq!(changed.change_type.as_deref(), Some("updated"));
     assert!(!changed.duplicate, "a different change");
 
+    // The inspector offers the headers a replay sends as they were; the client's own are refused.
+    let inspection = h.engine.inspect(&note.id).await.unwrap().unwrap();
+    assert_eq!(
+        inspection
+            .replay_headers
+            .get("content-type")
+            .map(String::as_str),
+        Some("application/json; charset=utf-8")
+    );
+    for absent in ["content-length", "host", "authorization"] {
+        assert!(
+            !inspection.replay_headers.contains_key(absent),
+            "{absent}: {:?}",
+            inspection.replay_headers
+        );
+    }
+    let refused = relay::replay(
+        &h.engine,
+        &original,
+        &ReplayTarget::Receiver,
+        &ReplayEdits {
+            body: None,
+            headers: [("Content-Length".to_owned(), "5".to_owned())].into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "Hookscope sets the content-length header itself; leave it out of the edits."
+    );
+
     // To the user's app instead.
     let (app, target) = App::start(Duration::ZERO, StatusCode::OK).await;
     let sent = relay::replay(

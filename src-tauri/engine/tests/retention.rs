@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{message_item, Harness};
 use hookscope_engine::model::{RequestKind, Verdict};
 use hookscope_engine::retention::{self, Retention};
-use hookscope_engine::store::{NotificationRow, RequestRow};
+use hookscope_engine::store::{NotificationRow, RelayRow, RequestRow};
 use serde_json::json;
 
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
@@ -17,6 +17,17 @@ const DAY_MICROS: i64 = 86_400 * 1_000_000;
 /// Records, through the store like the receiver does, a delivery of `items` notifications that arrived
 /// `days_ago` days ago (its ids are UUIDv7s of that time, as they were then); no items = a handshake.
 async fn record_old(h: &Harness, days_ago: i64, items: usize, n: usize) -> String {
+    record_old_with(h, days_ago, items, n, false).await
+}
+
+/// As `record_old`, with the items' ids made now when `items_now`.
+async fn record_old_with(
+    h: &Harness,
+    days_ago: i64,
+    items: usize,
+    n: usize,
+    items_now: bool,
+) -> String {
     let at = hookscope_engine::clock::now_micros() - days_ago * DAY_MICROS + n as i64;
     let seconds = (at / 1_000_000) as u64;
     let nanos = ((at % 1_000_000) * 1000) as u32;
@@ -35,7 +46,11 @@ async fn record_old(h: &Harness, days_ago: i64, items: usize, n: usize) -> Strin
         key[..8].copy_from_slice(&(n as u64).to_le_bytes());
         key[8..].copy_from_slice(&(position as u64).to_le_bytes());
         rows.push(NotificationRow {
-            id: id(),
+            id: if items_now {
+                uuid::Uuid::now_v7().to_string()
+            } else {
+                id()
+            },
             request_id: request_id.clone(),
             position: position as u32,
             received_at: at,
@@ -158,6 +173,74 @@ async fn deliveries_older_than_the_retention_go_and_recent_ones_stay() {
     h.stop().await;
 }
 
+/// Rows of `table` in the database file, read by a connection of its own.
+async fn count(h: &Harness, table: &str) -> i64 {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", h.engine.config().database_path().display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn answers_and_latencies_go_with_their_request_and_a_request_stays_while_an_item_does() {
+    let h = Harness::start().await;
+    h.subscription("sub-a", Some("s")).await;
+    let old = record_old(&h, 60, 2, 1).await;
+    h.engine
+        .store()
+        .put_relay(RelayRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            request_id: old.clone(),
+            target: "http://localhost:3000/api".into(),
+            at: hookscope_engine::clock::now_micros() - 60 * DAY_MICROS,
+            handshake: false,
+            filtered: false,
+            status: Some(200),
+            headers: "{}".into(),
+            body: b"ok".to_vec(),
+            body_truncated: false,
+            latency_us: 1_000,
+            error: None,
+        })
+        .await
+        .unwrap();
+    // A request from before the cutoff whose item's id is after it (ids straddling the bound).
+    let straddling = record_old_with(&h, 60, 1, 2, true).await;
+    // Latencies of acknowledged requests are written shortly after their commit.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(count(&h, "relays").await, 1);
+    assert!(count(&h, "request_latencies").await >= 1);
+
+    let pruned = retention::prune_older_than(h.engine.store(), 30)
+        .await
+        .unwrap();
+    assert_eq!((pruned.notifications, pruned.requests), (2, 1));
+    assert_eq!(
+        count(&h, "relays").await,
+        0,
+        "the app's answer went with its request"
+    );
+    assert_eq!(
+        count(&h, "request_latencies").await,
+        1,
+        "only the kept request's latency is left"
+    );
+    let requests = request_ids(&h).await;
+    assert_eq!(
+        requests,
+        vec![straddling.clone()],
+        "kept while an item of it is"
+    );
+    let left = h.all_notifications().await;
+    assert_eq!(left.len(), 1);
+    let inspection = h.engine.inspect(&left[0].id).await.unwrap().unwrap();
+    assert_eq!(inspection.request.unwrap().id, straddling);
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn a_large_backlog_goes_in_batches_while_new_deliveries_are_acknowledged() {
     let h = Harness::start().await;
@@ -166,6 +249,10 @@ async fn a_large_backlog_goes_in_batches_while_new_deliveries_are_acknowledged()
     for n in 0..60 {
         record_old(&h, 90, 100, n).await;
     }
+    // One batch is bounded: a thousand items, and the ten requests they emptied.
+    let cutoff = hookscope_engine::clock::now_micros() - 30 * DAY_MICROS;
+    let first = h.engine.store().prune_batch(cutoff, 1_000).await.unwrap();
+    assert_eq!((first.notifications, first.requests), (1_000, 10));
     let pruning = {
         let store = h.engine.clone();
         tokio::spawn(async move { retention::prune_older_than(store.store(), 30).await })
@@ -174,7 +261,7 @@ async fn a_large_backlog_goes_in_batches_while_new_deliveries_are_acknowledged()
         post_recent(&h, n, 10).await;
     }
     let pruned = pruning.await.unwrap().unwrap();
-    assert_eq!((pruned.notifications, pruned.requests), (6_000, 60));
+    assert_eq!((pruned.notifications, pruned.requests), (5_000, 50));
     let left = h.all_notifications().await;
     assert_eq!(left.len(), 200, "every acknowledged recent delivery stays");
     assert_eq!(request_ids(&h).await.len(), 20);

@@ -111,7 +111,12 @@ request: RequestRecord | null,
 /**
  * What the user's app answered each time the delivery was handed on to it.
  */
-relays: Array<RelayRecord>, };
+relays: Array<RelayRecord>, 
+/**
+ * The request's headers a replay sends as they were (not credentials, redacted values or those
+ * the HTTP client sets): what "Replay with edits" offers to change.
+ */
+replayHeaders: { [key in string]: string }, };
 
 export type CurrentResource = { 
 /**

@@ -60,6 +60,17 @@ pub fn resource_path(notification: &Notification) -> Result<String, String> {
         .ok_or_else(|| {
             "This notification names no resource (it has neither `resource` nor `resourceData.@odata.id`).".to_string()
         })
+        .and_then(|path| {
+            // Anyone who reaches the receiver can post a resource path: one that climbs out of Graph's
+            // API root would make a signed-in read of somewhere else on the Graph host.
+            if path.contains('\\') || path.split('/').any(|s| s == "." || s == "..") {
+                Err(format!(
+                    "The resource {path:?} climbs out of Graph's API with '.' or '..', so Hookscope will not read it; a genuine notification never does."
+                ))
+            } else {
+                Ok(path)
+            }
+        })
 }
 
 /// `subject, from` → `subject,from`; empty → no `$select` at all (the whole resource).
@@ -104,7 +115,7 @@ impl GraphClient {
                 "Fetching the resource",
             )
             .await
-            .map_err(explain)?;
+            .map_err(|error| explain(error, select.is_some()))?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let body = match serde_json::from_slice::<Value>(&bytes) {
             Ok(json) => serde_json::to_string_pretty(&json).expect("JSON values serialize"),
@@ -122,19 +133,34 @@ impl GraphClient {
     }
 }
 
-/// Graph's refusals of a read, with what they usually mean for a notified resource.
-fn explain(mut error: GraphApiError) -> GraphApiError {
+/// Graph's refusals of a read, with what they usually mean for a notified resource, in one sentence.
+fn explain(mut error: GraphApiError, selected: bool) -> GraphApiError {
     let hint = match error.status {
-        404 => " It was deleted or moved after the notification, or this app cannot see it.",
-        403 => " The app lacks a permission to read it; grant the one the subscription form shows for this resource.",
-        400 => " Check the property names in $select.",
-        _ => "",
+        404 => "it was deleted or moved after the notification, or this app cannot see it",
+        403 => "the app lacks a permission to read it; grant the one the subscription form shows for this resource",
+        400 if selected => "check the property names in $select",
+        _ => return error,
     };
-    if !error.message.ends_with('.') {
-        error.message.push('.');
-    }
-    error.message.push_str(hint);
+    let said = error.message.trim_end_matches('.');
+    error.message = format!("{said}; {hint}.");
     error
+}
+
+/// What to read for stored notification `id`: its path and the `$select`, checked before any call.
+pub struct Target {
+    pub path: String,
+    pub select: Option<String>,
+}
+
+pub async fn target(engine: &Engine, id: &str, select: &str) -> Result<Target, String> {
+    let select = parse_select(select)?;
+    let inspection = engine
+        .inspect(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("No stored notification has the id {id}."))?;
+    let path = resource_path(&inspection.notification)?;
+    Ok(Target { path, select })
 }
 
 /// Reads the resource stored notification `id` names, as Graph holds it now.
@@ -144,15 +170,9 @@ pub async fn current_resource(
     id: &str,
     select: &str,
 ) -> Result<CurrentResource, String> {
-    let select = parse_select(select)?;
-    let inspection = engine
-        .inspect(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("No stored notification has the id {id}."))?;
-    let path = resource_path(&inspection.notification)?;
+    let target = target(engine, id, select).await?;
     graph
-        .fetch_resource(&path, select.as_deref())
+        .fetch_resource(&target.path, target.select.as_deref())
         .await
         .map_err(|e| e.message)
 }
@@ -160,6 +180,38 @@ pub async fn current_resource(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_that_climbs_out_of_the_api_is_refused() {
+        let note = |resource: &str| Notification {
+            id: "n".into(),
+            notification_id: None,
+            received_at: String::new(),
+            subscription_id: None,
+            subscription_expiration_date_time: None,
+            change_type: Some("created".into()),
+            lifecycle_event: None,
+            resource: Some(resource.into()),
+            resource_data: None,
+            tenant_id: None,
+            verdict: crate::model::Verdict::Accepted,
+            reason: None,
+            duplicate: false,
+            decrypted: None,
+            tokens_valid: None,
+            request_id: "r".into(),
+            position: 0,
+            replay_of: None,
+        };
+        assert_eq!(
+            resource_path(&note("/Users/u1/Messages/m1")),
+            Ok("Users/u1/Messages/m1".into())
+        );
+        for bad in ["../beta/me", "users/../../x", "users/./x", "users\\..\\x"] {
+            let refused = resource_path(&note(bad)).unwrap_err();
+            assert!(refused.contains("climbs out"), "{bad}: {refused}");
+        }
+    }
 
     #[test]
     fn select_lists_property_names_and_refuses_anything_else() {

@@ -17,4 +17,7 @@ pub struct Inspection {
     pub request: Option<RequestRecord>,
     /// What the user's app answered each time the delivery was handed on to it.
     pub relays: Vec<RelayRecord>,
+    /// The request's headers a replay sends as they were (not credentials, redacted values or those
+    /// the HTTP client sets): what "Replay with edits" offers to change.
+    pub replay_headers: std::collections::BTreeMap<String, String>,
 }

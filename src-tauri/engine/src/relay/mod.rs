@@ -6,7 +6,7 @@ mod forward;
 mod replay;
 
 pub use forward::{Delivery, Relay, RelayOptions};
-pub use replay::{replay, ReplayEdits, ReplayOutcome, ReplayTarget};
+pub use replay::{carried_headers, replay, ReplayEdits, ReplayOutcome, ReplayTarget};
 
 /// The id of the request Hookscope stored: on the receiver's 202 (so a replay knows what it made), and
 /// on each delivery handed on to the user's app (so a target pointing back here is not handed on again).

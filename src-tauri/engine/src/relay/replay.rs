@@ -24,6 +24,32 @@ pub enum ReplayTarget {
     Url(String),
 }
 
+/// Headers that describe the connection or the body: the HTTP client sets them, so an edit cannot.
+const SET_BY_THE_SENDER: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// The stored headers a replay sends as they were: what the inspector offers to edit.
+pub fn carried_headers(
+    stored: &serde_json::Map<String, serde_json::Value>,
+) -> BTreeMap<String, String> {
+    stored
+        .iter()
+        .filter_map(|(name, value)| Some((name, value.as_str()?)))
+        // A repeated header is stored joined ("[redacted], [redacted]"): any redaction drops it.
+        .filter(|(name, value)| super::carried_on(name) && !value.contains(REDACTED))
+        .map(|(name, value)| (name.clone(), value.to_owned()))
+        .collect()
+}
+
 /// Changes made before sending: a new body, and headers set (a value) or removed (an empty value).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
@@ -99,25 +125,21 @@ pub async fn replay(
         }
     };
     let mut headers = reqwest::header::HeaderMap::new();
-    for (name, value) in &original.headers {
-        let Some(value) = value.as_str() else {
-            continue;
-        };
-        // A repeated header is stored joined ("[redacted], [redacted]"): any redaction drops it.
-        if !super::carried_on(name) || value.contains(REDACTED) {
-            continue;
-        }
+    for (name, value) in carried_headers(&original.headers) {
         if let (Ok(name), Ok(value)) = (
             reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-            reqwest::header::HeaderValue::from_str(value),
+            reqwest::header::HeaderValue::from_str(&value),
         ) {
             headers.append(name, value);
         }
     }
     for (name, value) in &edits.headers {
-        let name =
-            reqwest::header::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
-                .map_err(|_| anyhow::anyhow!("{name:?} is not a header name."))?;
+        let lower = name.trim().to_ascii_lowercase();
+        if SET_BY_THE_SENDER.contains(&lower.as_str()) {
+            anyhow::bail!("Hookscope sets the {lower} header itself; leave it out of the edits.");
+        }
+        let name = reqwest::header::HeaderName::from_bytes(lower.as_bytes())
+            .map_err(|_| anyhow::anyhow!("{name:?} is not a header name."))?;
         if value.is_empty() {
             headers.remove(&name);
         } else {

@@ -16,6 +16,18 @@ const BATCH: u32 = 2_000;
 /// How often an unchanged retention is applied again.
 const EVERY: Duration = Duration::from_secs(3600);
 const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
+/// Ten years: anything longer is keeping everything.
+pub const MAX_DAYS: u32 = 3650;
+
+/// The settings' check of a retention (the command line says it in its own words, about its flag).
+pub fn check_days(days: u32) -> anyhow::Result<u32> {
+    if !(1..=MAX_DAYS).contains(&days) {
+        anyhow::bail!(
+            "Keep deliveries for 1 to {MAX_DAYS} days, or leave the retention empty to keep everything."
+        );
+    }
+    Ok(days)
+}
 
 /// Deletes everything received before `before_micros`, batch after batch; what went, in all.
 pub async fn prune_before(store: &Store, before_micros: i64) -> Result<Pruned, StoreError> {
@@ -32,9 +44,10 @@ pub async fn prune_before(store: &Store, before_micros: i64) -> Result<Pruned, S
     }
 }
 
-/// Deletes what is older than `days` days.
+/// Deletes what is older than `days` days (checked with `check_days` by every front).
 pub async fn prune_older_than(store: &Store, days: u32) -> Result<Pruned, StoreError> {
-    prune_before(store, now_micros() - i64::from(days) * MICROS_PER_DAY).await
+    let age = i64::from(days.min(MAX_DAYS)) * MICROS_PER_DAY;
+    prune_before(store, now_micros().saturating_sub(age)).await
 }
 
 /// The hourly pruner; it follows the retention it is given.

@@ -16,8 +16,6 @@ use crate::Engine;
 
 /// The store key the settings live under, as one JSON document.
 const KEY: &str = "app-settings";
-/// Ten years: anything longer is keeping everything.
-const MAX_RETENTION_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase")]
@@ -156,13 +154,8 @@ impl Settings {
         if let Some(target) = &self.forward_to {
             crate::relay::RelayOptions::new(target)?;
         }
-        if self
-            .retention_days
-            .is_some_and(|days| !(1..=MAX_RETENTION_DAYS).contains(&days))
-        {
-            anyhow::bail!(
-                "Keep deliveries for 1 to {MAX_RETENTION_DAYS} days, or leave the retention empty to keep everything."
-            );
+        if let Some(days) = self.retention_days {
+            crate::retention::check_days(days)?;
         }
         if self.forward_handshake && self.forward_to.is_none() {
             anyhow::bail!(

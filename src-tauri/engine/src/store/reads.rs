@@ -179,9 +179,13 @@ fn page<T: ts_rs::TS>(items: Vec<T>, limit: u32, id_of: impl Fn(&T) -> &str) -> 
 }
 
 fn push_limit(query: &mut QueryBuilder<'_, Sqlite>, limit: u32) {
+    push_order_limit(query, "DESC", limit);
+}
+
+fn push_order_limit(query: &mut QueryBuilder<'_, Sqlite>, order: &str, limit: u32) {
     // SQLite reads a negative LIMIT as "no limit".
     query
-        .push(" ORDER BY id DESC LIMIT ")
+        .push(format!(" ORDER BY id {order} LIMIT "))
         .push_bind(if limit == 0 { -1 } else { i64::from(limit) });
 }
 
@@ -195,16 +199,12 @@ impl Store {
             query.push(" AND id > ").push_bind(after.clone());
         }
         q.filter.push_sql(&mut query);
-        let mut rows: Vec<NotificationColumns> = if q.after.is_some() {
-            query
-                .push(" ORDER BY id ASC LIMIT ")
-                .push_bind(if q.limit == 0 { -1 } else { i64::from(q.limit) });
-            query.build_query_as().fetch_all(self.pool()).await?
-        } else {
-            push_limit(&mut query, q.limit);
-            query.build_query_as().fetch_all(self.pool()).await?
-        };
-        if q.after.is_some() {
+        // Rows just newer than `after` are the oldest of the newer ones: read upwards, then turned.
+        let upwards = q.after.is_some();
+        push_order_limit(&mut query, if upwards { "ASC" } else { "DESC" }, q.limit);
+        let mut rows: Vec<NotificationColumns> =
+            query.build_query_as().fetch_all(self.pool()).await?;
+        if upwards {
             rows.reverse();
         }
         // A page's items usually share a few requests: read each body once and slice the items out.

@@ -6,7 +6,7 @@ use hookscope_engine::graph::resource::current_resource;
 use crate::fixture::World;
 
 #[tokio::test]
-async fn fetches_what_a_notification_named_with_select_and_explains_a_deleted_one() {
+async fn fetches_what_a_notification_named_with_select() {
     let world = World::start().await;
     let subscription = world
         .subscribe(
@@ -105,7 +105,7 @@ async fn a_resource_deleted_at_graph_is_explained_not_shown() {
     assert!(
         gone.starts_with("Fetching the resource failed (ResourceNotFound)")
             && gone.ends_with(
-                "It was deleted or moved after the notification, or this app cannot see it."
+                "; it was deleted or moved after the notification, or this app cannot see it."
             ),
         "{gone}"
     );

@@ -218,8 +218,9 @@ export class MemoryBackend implements Backend {
     );
     if (after != null) {
       // The `limit` rows just newer than `after`: the oldest of the newer ones, still newest first.
-      const items = chosen.slice(Math.max(0, chosen.length - limit));
-      return { items: structuredClone(items), next: chosen.length > limit ? items[0].id : null };
+      const items = limit === 0 ? chosen : chosen.slice(Math.max(0, chosen.length - limit));
+      // As the engine: a full page names its newest row as the cursor, whether more follow or not.
+      return { items: structuredClone(items), next: limit > 0 && items.length === limit ? items[0].id : null };
     }
     const items = chosen.slice(0, limit);
     const next = chosen.length > limit && items.length > 0 ? items[items.length - 1].id : null;
@@ -264,6 +265,7 @@ export class MemoryBackend implements Backend {
         replayOf: n.replayOf,
       },
       relays: [],
+      replayHeaders: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Microsoft-Graph-Change-Notifications' },
     };
   }
 
@@ -280,7 +282,7 @@ export class MemoryBackend implements Backend {
     const path = (n.resource ?? '').replace(/^\//, '');
     if (this.goneAtGraph.has(path)) {
       throw new Error(
-        `Fetching the resource failed (ResourceNotFound): Resource '${path}' does not exist or one of its queried reference-property objects are not present. It was deleted or moved after the notification, or this app cannot see it.`,
+        `Fetching the resource failed (ResourceNotFound): Resource '${path}' does not exist or one of its queried reference-property objects are not present; it was deleted or moved after the notification, or this app cannot see it.`,
       );
     }
     const names = select.split(',').map((s) => s.trim()).filter(Boolean);

@@ -119,8 +119,11 @@ export class FeedStore {
     return this.loadingOlder;
   }
 
-  /** Reads the rows just newer than the window (scrolling back up after it slid); one at a time. */
-  loadNewer(): Promise<void> {
+  /** Reads the rows just newer than the window (scrolling back up after it slid); one at a time.
+   * `near` is the first row in view: far above the window (the scrollbar dragged up), the list starts
+   * again from the newest instead of reading every page in between. */
+  loadNewer(near?: number): Promise<void> {
+    if (near !== undefined && this.state.offset - near > this.pageSize * 2) return this.reload();
     const first = this.state.rows[0];
     if (this.loadingNewer || this.state.offset === 0 || !first || this.stopped) return this.loadingNewer ?? Promise.resolve();
     const after = first.id;

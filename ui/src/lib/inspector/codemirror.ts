@@ -27,9 +27,30 @@ export interface JsonText {
 /** Mounts the editor in `host`'s shadow root (created on first use), replacing what the host showed. */
 export function mountJsonText(host: HTMLElement, doc: string): JsonText {
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  // Until the editor stands, a slot keeps the host's plain text showing; if it fails, the text stays.
+  const slot = document.createElement('slot');
   const parent = document.createElement('div');
-  root.replaceChildren(parent);
-  const view = new EditorView({
+  root.replaceChildren(slot, parent);
+  let view: EditorView;
+  try {
+    view = makeView(parent, root, doc);
+  } catch (error) {
+    parent.remove();
+    throw error;
+  }
+  slot.remove();
+  return {
+    search: () => openSearchPanel(view),
+    destroy: () => {
+      view.destroy();
+      parent.remove();
+      root.replaceChildren(document.createElement('slot'));
+    },
+  };
+}
+
+function makeView(parent: HTMLElement, root: ShadowRoot, doc: string): EditorView {
+  return new EditorView({
     parent,
     root,
     state: EditorState.create({
@@ -51,11 +72,4 @@ export function mountJsonText(host: HTMLElement, doc: string): JsonText {
       ],
     }),
   });
-  return {
-    search: () => openSearchPanel(view),
-    destroy: () => {
-      view.destroy();
-      parent.remove();
-    },
-  };
 }

@@ -1,20 +1,17 @@
-// Header edits for "Replay with edits": the stored headers shown as `Name: value` lines, and the lines
-// the user left turned back into what changed (set, added, or removed with an empty value, as the
-// engine's ReplayEdits reads them). Pure, so it is tested without a DOM.
-
-/** Headers the replay sets itself: editing them would only confuse the answer. */
-const COMPUTED = new Set(['content-length', 'host', 'connection', 'transfer-encoding']);
+// Header edits for "Replay with edits": the headers a replay sends as they were (the engine's
+// `replayHeaders`) shown as `Name: value` lines, and the lines the user left turned back into what
+// changed: set, added, or dropped with an empty value, as the engine's ReplayEdits reads them.
+// Pure, so it is tested without a DOM.
 
 export function headerLines(headers: Record<string, string>): string {
   return Object.entries(headers)
-    .filter(([name]) => !COMPUTED.has(name.toLowerCase()))
     .map(([name, value]) => `${name}: ${value}`)
     .join('\n');
 }
 
 export type HeaderEdits = { ok: true; headers: Record<string, string> } | { ok: false; error: string };
 
-/** What differs between the stored headers and the edited lines. */
+/** What differs between the headers a replay would send and the edited lines. */
 export function headerEdits(original: Record<string, string>, text: string): HeaderEdits {
   const edited = new Map<string, [string, string]>();
   const lines = text.split('\n');
@@ -34,7 +31,7 @@ export function headerEdits(original: Record<string, string>, text: string): Hea
     if (before.get(key) !== value) headers[name] = value;
   }
   for (const [key] of before) {
-    if (!edited.has(key) && !COMPUTED.has(key)) headers[key] = '';
+    if (!edited.has(key)) headers[key] = '';
   }
   return { ok: true, headers };
 }

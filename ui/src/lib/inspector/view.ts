@@ -1,6 +1,7 @@
 // What the inspector derives from an `Inspection`: the checks with their verdicts, the encrypted
 // content as delivered, pretty JSON, and the raw request as text. Pure, so it is tested without a DOM.
 import type { Inspection, RequestRecord } from '../bindings';
+import { parseJson } from './json';
 
 export type CheckState = 'passed' | 'failed' | 'absent';
 
@@ -21,11 +22,8 @@ export interface EncryptedView {
 
 /** Parses JSON text, or returns null when it is not JSON (a malformed item is shown as text). */
 function parse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+  const parsed = parseJson(text);
+  return parsed.ok ? parsed.value : null;
 }
 
 /** Two-space indented JSON; text that is not JSON comes back as it was. */
