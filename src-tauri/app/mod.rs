@@ -3,6 +3,7 @@
 
 mod commands;
 mod preferences;
+mod rendering;
 mod resource;
 mod signin;
 mod subscriptions;
@@ -169,6 +170,7 @@ impl Shell {
 }
 
 pub fn run(global: &Global) -> i32 {
+    rendering::choose();
     let shell = tauri::async_runtime::block_on(async {
         let mut shell = start(global).await;
         shell.graph_settings = GraphSettings {
