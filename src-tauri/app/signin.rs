@@ -6,7 +6,7 @@ use hookscope_engine::doctor::{self, Check};
 use hookscope_engine::graph::signin::{
     self, DeviceCode, SignInMode, SignInProfile, DEFAULT_SCOPES,
 };
-use hookscope_engine::graph::{settings, AppCredentials, GraphClient, GraphStatus};
+use hookscope_engine::graph::{settings, AppCredentials, Cloud, GraphClient, GraphStatus};
 use tauri::State;
 
 use super::commands::engine;
@@ -18,10 +18,26 @@ pub struct Pending {
     code: DeviceCode,
 }
 
-fn profile(shell: &Shell, tenant: String, client_id: String) -> Result<SignInProfile, String> {
+/// `cloud` (global, usgov, dod, china) picks the national cloud's hosts; none keeps the app's flags,
+/// else a running simulator, else the global cloud.
+fn profile(
+    shell: &Shell,
+    tenant: String,
+    client_id: String,
+    cloud: Option<String>,
+) -> Result<SignInProfile, String> {
     let engine = engine(shell)?;
-    let (graph_url, login_url) = settings::hosts(&shell.graph_settings, &engine.config().data_dir)
-        .map_err(|e| e.to_string())?;
+    let mut chosen = shell.graph_settings.clone();
+    if let Some(cloud) = cloud.filter(|c| !c.trim().is_empty()) {
+        Cloud::parse(&cloud).ok_or_else(|| {
+            format!(
+                "There is no national cloud called {cloud:?}; choose global, usgov, dod or china."
+            )
+        })?;
+        chosen.cloud = Some(cloud);
+    }
+    let (graph_url, login_url) =
+        settings::hosts(&chosen, &engine.config().data_dir).map_err(|e| e.to_string())?;
     if tenant.trim().is_empty() || client_id.trim().is_empty() {
         return Err(
             "Fill in the tenant id and the client id from the app registration's overview page."
@@ -59,8 +75,9 @@ pub async fn sign_in_app(
     tenant: String,
     client_id: String,
     secret: String,
+    cloud: Option<String>,
 ) -> Result<GraphStatus, String> {
-    let profile = profile(&shell, tenant, client_id)?;
+    let profile = profile(&shell, tenant, client_id, cloud)?;
     let client = GraphClient::new(AppCredentials {
         graph_url: profile.graph_url.clone(),
         login_url: profile.login_url.clone(),
@@ -85,8 +102,9 @@ pub async fn start_device_sign_in(
     tenant: String,
     client_id: String,
     scopes: Option<String>,
+    cloud: Option<String>,
 ) -> Result<DeviceCode, String> {
-    let mut profile = profile(&shell, tenant, client_id)?;
+    let mut profile = profile(&shell, tenant, client_id, cloud)?;
     let mut scopes = scopes
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_SCOPES.into());

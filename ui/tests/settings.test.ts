@@ -103,6 +103,21 @@ describe('Settings', () => {
     expect(screen.getByTestId('graph-identity').textContent).toContain('Signed in to tenant contoso');
   });
 
+  it('signs in to a national cloud when one is chosen', async () => {
+    const backend = new MemoryBackend();
+    await openSettings(backend);
+    const graph = screen.getByTestId('settings-graph');
+    await fireEvent.input(within(graph).getByLabelText('Tenant id'), { target: { value: 'agency' } });
+    await fireEvent.input(within(graph).getByLabelText('Client id'), { target: { value: 'app' } });
+    await fireEvent.input(within(graph).getByLabelText('Client secret'), { target: { value: 's3cret' } });
+    const cloud = within(graph).getByLabelText('Cloud') as HTMLSelectElement;
+    cloud.value = 'usgov';
+    await fireEvent.change(cloud);
+    await fireEvent.click(within(graph).getByRole('button', { name: 'Sign in as the app' }));
+    await waitFor(() => expect(backend.signIns).toEqual(['app agency app usgov']));
+    await waitFor(() => expect(backend.graph.graphUrl).toBe('https://graph.microsoft.us'));
+  });
+
   it('says what is missing when signing in as the app without a secret', async () => {
     const backend = new MemoryBackend();
     await openSettings(backend);

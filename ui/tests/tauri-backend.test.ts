@@ -178,7 +178,7 @@ describe('Tauri backend', () => {
     await backend.settings();
     await backend.saveSettings({ settings, ngrokAuthtoken: 'tok', forgetNgrokAuthtoken: false });
     await backend.signInApp('t', 'c', 's');
-    await backend.startDeviceSignIn('t', 'c', null);
+    await backend.startDeviceSignIn('t', 'c', null, 'usgov');
     await backend.openSignInPage();
     await backend.finishDeviceSignIn();
     await backend.signOut();
@@ -187,8 +187,8 @@ describe('Tauri backend', () => {
     expect(calls).toEqual([
       ['settings_get', {}],
       ['settings_save', { change: { settings, ngrokAuthtoken: 'tok', forgetNgrokAuthtoken: false } }],
-      ['sign_in_app', { tenant: 't', clientId: 'c', secret: 's' }],
-      ['start_device_sign_in', { tenant: 't', clientId: 'c', scopes: null }],
+      ['sign_in_app', { tenant: 't', clientId: 'c', secret: 's', cloud: null }],
+      ['start_device_sign_in', { tenant: 't', clientId: 'c', scopes: null, cloud: 'usgov' }],
       ['open_sign_in_page', {}],
       ['finish_device_sign_in', {}],
       ['sign_out', {}],

@@ -611,16 +611,18 @@ export class MemoryBackend implements Backend {
   /** Sign-in calls in order, for tests. */
   readonly signIns: string[] = [];
 
-  async signInApp(tenant: string, clientId: string, secret: string): Promise<GraphStatus> {
-    this.signIns.push(`app ${tenant} ${clientId}`);
+  async signInApp(tenant: string, clientId: string, secret: string, cloud?: string | null): Promise<GraphStatus> {
+    this.signIns.push(`app ${tenant} ${clientId}${cloud ? ` ${cloud}` : ''}`);
     if (!tenant.trim() || !clientId.trim()) throw new Error("Fill in the tenant id and the client id from the app registration's overview page.");
     if (!secret.trim()) throw new Error('Paste the client secret (its value, not its id) from Certificates & secrets.');
-    this.graph = { connected: true, graphUrl: 'https://graph.microsoft.com', tenantId: tenant, clientId, simulated: false, message: null };
+    const hosts: Record<string, string> = { usgov: 'https://graph.microsoft.us', dod: 'https://dod-graph.microsoft.us', china: 'https://microsoftgraph.chinacloudapi.cn' };
+    const graphUrl = hosts[cloud ?? ''] ?? 'https://graph.microsoft.com';
+    this.graph = { connected: true, graphUrl, tenantId: tenant, clientId, simulated: false, message: null };
     return structuredClone(this.graph);
   }
 
-  async startDeviceSignIn(tenant: string, clientId: string, scopes: string | null): Promise<DeviceCode> {
-    this.signIns.push(`device ${tenant} ${clientId} ${scopes ?? ''}`.trim());
+  async startDeviceSignIn(tenant: string, clientId: string, scopes: string | null, cloud?: string | null): Promise<DeviceCode> {
+    this.signIns.push(`device ${tenant} ${clientId} ${scopes ?? ''}${cloud ? ` ${cloud}` : ''}`.trim());
     if (!tenant.trim() || !clientId.trim()) throw new Error("Fill in the tenant id and the client id from the app registration's overview page.");
     return {
       userCode: 'HKSCP123',

@@ -89,9 +89,10 @@ export function createTauriBackend(): Backend {
 
     saveSettings: (change) => invoke<SettingsView>('settings_save', { change }),
 
-    signInApp: (tenant, clientId, secret) => invoke<GraphStatus>('sign_in_app', { tenant, clientId, secret }),
+    signInApp: (tenant, clientId, secret, cloud) => invoke<GraphStatus>('sign_in_app', { tenant, clientId, secret, cloud: cloud ?? null }),
 
-    startDeviceSignIn: (tenant, clientId, scopes) => invoke<DeviceCode>('start_device_sign_in', { tenant, clientId, scopes }),
+    startDeviceSignIn: (tenant, clientId, scopes, cloud) =>
+      invoke<DeviceCode>('start_device_sign_in', { tenant, clientId, scopes, cloud: cloud ?? null }),
 
     openSignInPage: () => invoke<void>('open_sign_in_page'),
 

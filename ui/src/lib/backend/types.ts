@@ -75,10 +75,11 @@ export interface Backend {
   settings(): Promise<SettingsView>;
   /** `settings_save`: checked and saved; the receiver and tunnel restart when the change needs it. */
   saveSettings(change: SettingsChange): Promise<SettingsView>;
-  /** `sign_in_app`: proves the app's secret with a token, keeps it in the keyring and reconnects. */
-  signInApp(tenant: string, clientId: string, secret: string): Promise<GraphStatus>;
+  /** `sign_in_app`: proves the app's secret with a token, keeps it in the keyring and reconnects.
+   * `cloud` (usgov, dod, china) picks a national cloud; null: global, or the simulator when one runs. */
+  signInApp(tenant: string, clientId: string, secret: string, cloud?: string | null): Promise<GraphStatus>;
   /** `start_device_sign_in`: a code the user enters at Microsoft's sign-in page. */
-  startDeviceSignIn(tenant: string, clientId: string, scopes: string | null): Promise<DeviceCode>;
+  startDeviceSignIn(tenant: string, clientId: string, scopes: string | null, cloud?: string | null): Promise<DeviceCode>;
   /** `open_sign_in_page`: the pending sign-in's page in the user's browser. */
   openSignInPage(): Promise<void>;
   /** `finish_device_sign_in`: waits for the user to finish in the browser, then reconnects as them. */
