@@ -3,23 +3,31 @@
 
 use hookscope_engine::graph::resource::current_resource;
 
+use hookscope_engine::model::{Notification, Subscription};
+
 use crate::fixture::World;
 
-#[tokio::test]
-async fn fetches_what_a_notification_named_with_select() {
+/// A mailbox subscription (with or without lifecycle events) and the one `created` it was sent.
+async fn one_created(lifecycle: bool) -> (World, Subscription, Vec<Notification>) {
     let world = World::start().await;
     let subscription = world
         .subscribe(
             "users/alex@contoso.com/messages",
             "created,deleted",
             "1h",
-            false,
+            lifecycle,
         )
         .await;
     world.change(&subscription.id).await;
     let notes = world
         .notifications_until(&subscription.id, "one created", |n| n.len() == 1)
         .await;
+    (world, subscription, notes)
+}
+
+#[tokio::test]
+async fn fetches_what_a_notification_named_with_select() {
+    let (world, _, notes) = one_created(false).await;
     let created = &notes[0];
     let resource = created.resource.clone().unwrap();
 
@@ -71,19 +79,7 @@ async fn fetches_what_a_notification_named_with_select() {
 
 #[tokio::test]
 async fn a_resource_deleted_at_graph_is_explained_not_shown() {
-    let world = World::start().await;
-    let subscription = world
-        .subscribe(
-            "users/alex@contoso.com/messages",
-            "created,deleted",
-            "1h",
-            true,
-        )
-        .await;
-    world.change(&subscription.id).await;
-    let notes = world
-        .notifications_until(&subscription.id, "one created", |n| n.len() == 1)
-        .await;
+    let (world, subscription, notes) = one_created(true).await;
     // The simulator deletes the resource a `deleted` change names; fetch it through that notification.
     world
         .trigger(hookscope_engine::simulator::TriggerSpec {
