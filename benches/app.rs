@@ -6,9 +6,12 @@
 //! Run: `dbus-run-session -- xvfb-run -a -s "-screen 0 1400x900x24" cargo bench --profile dev --bench app`
 //! (`--profile dev` reuses the test build; the figures in docs/performance.md say which build they are).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "../tests/common/driver.rs"]
+mod driver;
+
+use driver::Driver;
 use fantoccini::{ClientBuilder, Locator};
 use hookscope_engine::model::{Subscription, SubscriptionStatus};
 use hookscope_engine::store::NotificationQuery;
@@ -18,24 +21,6 @@ use serde_json::{json, Value};
 const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
 const SUBSCRIPTION: &str = "bench-sub";
 const CLIENT_STATE: &str = "bench-state";
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // SIGTERM lets tauri-driver stop WebKitWebDriver and the app.
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn epoch_ms() -> f64 {
     SystemTime::now()
@@ -195,29 +180,8 @@ struct Session {
 }
 
 async fn launch(data: &std::path::Path) -> Session {
-    let (port, native) = (free_port(), free_port());
-    let home = std::env::var("HOME").unwrap_or_default();
-    let driver_bin = format!("{home}/.cargo/bin/tauri-driver");
-    let driver = Driver(
-        Command::new(if std::path::Path::new(&driver_bin).exists() {
-            driver_bin.as_str()
-        } else {
-            "tauri-driver"
-        })
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native.to_string(),
-        ])
-        .env("HOOKSCOPE_DATA_DIR", data)
-        .env("HOOKSCOPE_PORT", "0")
-        .env("NO_AT_BRIDGE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tauri-driver runs (scripts/setup.sh installs it)"),
-    );
+    let driver = Driver::start(data, &[]);
+    let port = driver.port;
     tokio::time::sleep(Duration::from_millis(500)).await; // the driver's own start, not the app's
     let mut caps = serde_json::Map::new();
     caps.insert("tauri:options".into(), json!({ "application": BIN }));
@@ -334,7 +298,7 @@ async fn main() {
     let empty = tempfile::tempdir().unwrap();
     let session = launch(empty.path()).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let (idle, idle_parts) = app_memory(session.driver.0.id());
+    let (idle, idle_parts) = app_memory(session.driver.pid());
     println!("## App benchmark\n");
     println!(
         "first paint (empty store): {:.0} ms (WebDriver poll), {} (the page's first-contentful-paint)",
@@ -416,7 +380,7 @@ async fn main() {
     }
     let shown = received(&session.client).await;
     let lag = wait.elapsed();
-    let (loaded_memory, _) = app_memory(session.driver.0.id());
+    let (loaded_memory, _) = app_memory(session.driver.pid());
     println!(
         "\n1,000 notifications/s for {rate_seconds} s ({n} sent in {:.1} s): the window counted {shown}, the last {:.0} ms after the last was sent; memory after: {loaded_memory:.1} MiB\n",
         sent_for.as_secs_f64(),
@@ -444,7 +408,7 @@ async fn main() {
     let took = prefill(big.path(), stored).await;
     let session = launch(big.path()).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let (memory, parts) = app_memory(session.driver.0.id());
+    let (memory, parts) = app_memory(session.driver.pid());
     let db = std::fs::metadata(big.path().join("hookscope.sqlite3"))
         .map(|m| m.len() as f64 / 1_048_576.0)
         .unwrap_or(0.0);
@@ -490,7 +454,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(16)).await;
     }
     let took = scrolled.elapsed();
-    let (after_scroll, parts) = app_memory(session.driver.0.id());
+    let (after_scroll, parts) = app_memory(session.driver.pid());
     let held = session
         .client
         .execute(

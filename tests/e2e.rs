@@ -5,42 +5,17 @@
 //! runs it as `xvfb-run -a cargo test --test e2e -- --ignored`.
 
 mod common;
+#[path = "common/driver.rs"]
+mod driver;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use driver::Driver;
 use fantoccini::{ClientBuilder, Locator};
 use hookscope_engine::model::{Subscription, SubscriptionStatus};
 use hookscope_engine::{Engine, EngineConfig};
 use serde_json::json;
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // SIGTERM lets tauri-driver stop WebKitWebDriver; SIGKILL would orphan it on its port.
-        common::unsafe_kill(self.0.id(), 15);
-        let _ = self.0.wait();
-    }
-}
-
-fn tauri_driver() -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
-    let local = format!("{home}/.cargo/bin/tauri-driver");
-    if std::path::Path::new(&local).exists() {
-        local
-    } else {
-        "tauri-driver".to_owned()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Saves the window as `e2e-NAME.png` for the docs, once the last DOM change has been painted
 /// (screenshots lag the DOM by a frame or two).
@@ -105,29 +80,11 @@ async fn launch(data: &std::path::Path) -> (Driver, fantoccini::Client) {
 }
 
 async fn start_session(data: &std::path::Path) -> (Driver, fantoccini::Client) {
-    // Fresh ports each run, so a driver left over from an aborted run cannot answer for this one.
-    let (port, native_port) = (free_port(), free_port());
-    let driver = Driver(
-        Command::new(tauri_driver())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("HOOKSCOPE_DATA_DIR", data)
-            .env("HOOKSCOPE_PORT", "0")
-            // Nothing here reads the screen; skipping the accessibility bus removes one slow activation.
-            .env("NO_AT_BRIDGE", "1")
-            // WebKit's own compositing, as with a GPU: without it (Hookscope's choice where there is no
-            // GPU, src-tauri/app/rendering.rs) WebKitWebDriver takes no screenshots, and the docs' come
-            // from this run. The bench measures the app as it starts without a GPU.
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver runs (cargo install tauri-driver --locked --version 2.1.0)"),
-    );
+    // WebKit's own compositing, as with a GPU: without it (Hookscope's choice where there is no GPU,
+    // src-tauri/app/rendering.rs) WebKitWebDriver takes no screenshots, and the docs' come from this
+    // run. The bench measures the app as it starts without a GPU.
+    let driver = Driver::start(data, &[("WEBKIT_DISABLE_COMPOSITING_MODE", "0")]);
+    let port = driver.port;
     let mut caps = serde_json::Map::new();
     caps.insert(
         "tauri:options".into(),

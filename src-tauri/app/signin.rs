@@ -6,7 +6,7 @@ use hookscope_engine::doctor::{self, Check};
 use hookscope_engine::graph::signin::{
     self, DeviceCode, SignInMode, SignInProfile, DEFAULT_SCOPES,
 };
-use hookscope_engine::graph::{settings, AppCredentials, Cloud, GraphClient, GraphStatus};
+use hookscope_engine::graph::{settings, AppCredentials, GraphClient, GraphStatus};
 use tauri::State;
 
 use super::commands::engine;
@@ -28,12 +28,8 @@ fn profile(
 ) -> Result<SignInProfile, String> {
     let engine = engine(shell)?;
     let mut chosen = shell.graph_settings.clone();
+    // An unknown name is refused by `hosts`, in the same sentence as for `--cloud`.
     if let Some(cloud) = cloud.filter(|c| !c.trim().is_empty()) {
-        Cloud::parse(&cloud).ok_or_else(|| {
-            format!(
-                "There is no national cloud called {cloud:?}; choose global, usgov, dod or china."
-            )
-        })?;
         chosen.cloud = Some(cloud);
     }
     let (graph_url, login_url) =

@@ -257,9 +257,17 @@ async fn a_large_backlog_goes_in_batches_while_new_deliveries_are_acknowledged()
         let store = h.engine.clone();
         tokio::spawn(async move { retention::prune_older_than(store.store(), 30).await })
     };
+    let mut acked_while_pruning = 0;
     for n in 0..20 {
         post_recent(&h, n, 10).await;
+        if !pruning.is_finished() {
+            acked_while_pruning += 1;
+        }
     }
+    assert!(
+        acked_while_pruning > 0,
+        "a delivery was acknowledged between the prune's batches"
+    );
     let pruned = pruning.await.unwrap().unwrap();
     assert_eq!((pruned.notifications, pruned.requests), (5_000, 50));
     let left = h.all_notifications().await;

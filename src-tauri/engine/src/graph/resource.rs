@@ -154,12 +154,14 @@ pub struct Target {
 
 pub async fn target(engine: &Engine, id: &str, select: &str) -> Result<Target, String> {
     let select = parse_select(select)?;
-    let inspection = engine
-        .inspect(id)
+    // The notification alone: its item, request and relays are not needed to name the resource.
+    let notification = engine
+        .store()
+        .notification(id)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("No stored notification has the id {id}."))?;
-    let path = resource_path(&inspection.notification)?;
+    let path = resource_path(&notification)?;
     Ok(Target { path, select })
 }
 

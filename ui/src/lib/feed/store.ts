@@ -109,7 +109,7 @@ export class FeedStore {
           rows = rows.slice(drop);
           offset += drop;
         }
-        this.set({ rows, offset, more: this.next !== null });
+        this.set({ rows, offset });
       } catch (error) {
         if (!this.stopped) this.set({ error: `Could not read older notifications: ${describe(error)}` });
       } finally {
@@ -123,7 +123,10 @@ export class FeedStore {
    * `near` is the first row in view: far above the window (the scrollbar dragged up), the list starts
    * again from the newest instead of reading every page in between. */
   loadNewer(near?: number): Promise<void> {
-    if (near !== undefined && this.state.offset - near > this.pageSize * 2) return this.reload();
+    if (near !== undefined && this.state.offset - near > this.pageSize * 2) {
+      // Every scroll frame asks while placeholders show: join a reload already under way.
+      return this.reloading ?? this.reload();
+    }
     const first = this.state.rows[0];
     if (this.loadingNewer || this.state.offset === 0 || !first || this.stopped) return this.loadingNewer ?? Promise.resolve();
     const after = first.id;
@@ -137,13 +140,11 @@ export class FeedStore {
         const grown = this.state.offset - offsetBefore;
         const offset = page.next === null ? grown : Math.max(grown, this.state.offset - page.items.length);
         let rows = page.items.filter((n) => n.id > after).concat(this.state.rows);
-        let more = this.state.more;
         if (rows.length > this.cap) {
           rows = rows.slice(0, this.cap);
           this.next = rows[rows.length - 1].id;
-          more = true;
         }
-        this.set({ rows, offset, more });
+        this.set({ rows, offset });
       } catch (error) {
         if (!this.stopped) this.set({ error: `Could not read newer notifications: ${describe(error)}` });
       } finally {
@@ -229,7 +230,7 @@ export class FeedStore {
       }
     }
     if (behind && incoming.length > 0) this.set({ offset: this.state.offset + incoming.length, received: this.state.received + arrived });
-    else if (added > 0) this.set({ rows, received: this.state.received + arrived, more: this.next !== null });
+    else if (added > 0) this.set({ rows, received: this.state.received + arrived });
     else if (arrived > 0) this.set({ received: this.state.received + arrived });
     if (missed > 0) void this.reload();
   }
@@ -254,7 +255,7 @@ export class FeedStore {
           this.next = page.next;
           for (const n of page.items) this.counted.add(n.id);
           const rows = this.state.offset > 0 ? page.items : replaceWithPage(this.state.rows, page.items, this.cap);
-          this.set({ rows, offset: 0, loaded: true, error: null, more: page.next !== null });
+          this.set({ rows, offset: 0, loaded: true, error: null });
         } catch (error) {
           if (this.stopped) return;
           this.set({ loaded: true, error: `Could not read notifications: ${describe(error)}` });
@@ -267,7 +268,8 @@ export class FeedStore {
   }
 
   private set(patch: Partial<FeedState>): void {
-    this.state = { ...this.state, ...patch };
+    // `more` is whether a cursor to older rows exists, never set on its own.
+    this.state = { ...this.state, ...patch, more: this.next !== null };
     this.options.onChange(this.state);
   }
 }
