@@ -4,12 +4,13 @@ import { FIRST_PAGE, FeedStore, type FeedState } from '../src/lib/feed/store';
 import { ids, note } from './fixtures';
 
 /** A FeedStore whose "frames" run only when the test says so. */
-function setup(backend: MemoryBackend) {
+function setup(backend: MemoryBackend, cap?: number) {
   const frames: Array<() => void> = [];
   const changes: FeedState[] = [];
   const store = new FeedStore(backend, {
     schedule: (flush) => frames.push(flush),
     onChange: (state) => changes.push(state),
+    cap,
   });
   const runFrame = () => frames.splice(0).forEach((flush) => flush());
   return { store, frames, changes, runFrame };
@@ -144,5 +145,44 @@ describe('FeedStore', () => {
     await store.start();
     expect(store.current.loaded).toBe(true);
     expect(store.current.error).toContain('database is locked');
+  });
+  it('keeps counting while paused, counting each batch once however many frames pass', async () => {
+    const backend = new MemoryBackend({ notifications: [note(1)] });
+    const { store, runFrame } = setup(backend);
+    await store.start();
+    store.pause();
+    backend.emit({ notifications: [note(2), note(3)] });
+    runFrame();
+    backend.emit({ notifications: [note(4)] });
+    runFrame();
+    runFrame();
+    expect(store.current.held).toBe(3);
+    expect(store.current.received, 'the counter counts what arrived, paused or not').toBe(3);
+    expect(ids(store.current.rows), 'the list stood still').toEqual(ids([note(1)]));
+    store.resume();
+    expect(ids(store.current.rows)).toEqual(ids([note(4), note(3), note(2), note(1)]));
+    expect(store.current.received, 'resuming counts nothing twice').toBe(3);
+    expect(store.current.held).toBe(0);
+  });
+
+  it('lets rows go past a full list while paused, and reads the first page on resume', async () => {
+    const backend = new MemoryBackend({ notifications: [note(1)] });
+    const page = vi.spyOn(backend, 'notificationsPage');
+    const { store, runFrame } = setup(backend, 10);
+    await store.start();
+    store.pause();
+    for (let n = 2; n <= 31; n += 3) {
+      backend.emit({ notifications: [note(n), note(n + 1), note(n + 2)] });
+      runFrame();
+    }
+    expect(store.current.held).toBe(30);
+    expect(store.current.received).toBe(30);
+    expect((store as unknown as { queue: unknown[] }).queue.length, 'no more than a list waits in memory').toBeLessThanOrEqual(10);
+    page.mockClear();
+    store.resume();
+    await vi.waitFor(() => expect(page).toHaveBeenCalledTimes(1));
+    await vi.waitFor(() => expect(store.current.rows[0]?.id).toBe(note(31).id));
+    expect(store.current.rows).toHaveLength(10);
+    expect(store.current.received, 'rows read again are not counted again').toBe(30);
   });
 });

@@ -51,6 +51,10 @@ export class FeedStore {
   private loadingNewer: Promise<void> | null = null;
   private readonly counted = new Set<string>();
   private queue: FeedBatch[] = [];
+  /** While paused: how many queued batches are already counted, and whether resuming must read the
+   * first page again (more waited than the list holds, so they were let go, or the feed missed some). */
+  private countedBatches = 0;
+  private resumeReads = false;
   private scheduled = false;
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
@@ -76,6 +80,8 @@ export class FeedStore {
     this.next = null;
     // Rows held back while paused are in the new first page already.
     this.queue = [];
+    this.countedBatches = 0;
+    this.resumeReads = false;
     this.set({ rows: [], loaded: false, held: 0, offset: 0 });
     return this.reload();
   }
@@ -87,7 +93,14 @@ export class FeedStore {
 
   /** Applies everything held back in one update. */
   resume(): void {
+    this.countedBatches = 0;
     this.set({ paused: false, held: 0 });
+    if (this.resumeReads) {
+      this.resumeReads = false;
+      this.queue = [];
+      void this.reload();
+      return;
+    }
     this.flush();
   }
 
@@ -191,12 +204,7 @@ export class FeedStore {
     this.scheduled = false;
     if (this.stopped || this.queue.length === 0) return;
     if (this.state.paused) {
-      const held = this.queue.reduce((sum, b) => sum + b.notifications.filter((n) => matches(n, this.filter)).length, 0);
-      const keeper = this.queue.flatMap((b) => b.keeper ?? []);
-      if (keeper.length > 0) this.options.onKeeper?.(keeper);
-      // Keep the notifications, drop the keeper events already delivered.
-      this.queue = this.queue.map((b) => ({ ...b, keeper: [] }));
-      if (held !== this.state.held) this.set({ held });
+      this.holdBack();
       return;
     }
     const batches = this.queue;
@@ -219,7 +227,41 @@ export class FeedStore {
       // The oldest rows went to make room: they are read again when scrolled to.
       this.next = rows[rows.length - 1].id;
     }
-    // Counted once each, filtered out or not: the counter is what arrived, the list what matches.
+    const arrived = this.countArrivals(batches);
+    if (behind && incoming.length > 0) this.set({ offset: this.state.offset + incoming.length, received: this.state.received + arrived });
+    else if (added > 0) this.set({ rows, received: this.state.received + arrived });
+    else if (arrived > 0) this.set({ received: this.state.received + arrived });
+    if (missed > 0) void this.reload();
+  }
+
+  /** While paused, each frame counts only the batches that came since the last one: the counter keeps
+   * counting, the list stands still. Past what the list can hold, the waiting rows are let go (they are
+   * in the store) and resuming reads the first page instead, so a long pause holds no more than a full
+   * list in memory. */
+  private holdBack(): void {
+    const fresh = this.queue.slice(this.countedBatches);
+    let held = this.state.held;
+    const keeper: KeeperEvent[] = [];
+    for (const batch of fresh) {
+      for (const n of batch.notifications) if (matches(n, this.filter)) held += 1;
+      for (const e of batch.keeper ?? []) keeper.push(e);
+      if (batch.missed > 0) this.resumeReads = true;
+    }
+    if (keeper.length > 0) this.options.onKeeper?.(keeper);
+    const arrived = this.countArrivals(fresh);
+    // Keep the notifications, drop the keeper events already delivered.
+    for (let i = this.countedBatches; i < this.queue.length; i++) this.queue[i] = { ...this.queue[i], keeper: [] };
+    this.countedBatches = this.queue.length;
+    if (held > this.cap) {
+      this.queue = [];
+      this.countedBatches = 0;
+      this.resumeReads = true;
+    }
+    if (held !== this.state.held || arrived > 0) this.set({ held, received: this.state.received + arrived });
+  }
+
+  /** Counted once each, filtered out or not: the counter is what arrived, the list what matches. */
+  private countArrivals(batches: FeedBatch[]): number {
     let arrived = 0;
     for (const batch of batches) {
       for (const n of batch.notifications) {
@@ -229,10 +271,7 @@ export class FeedStore {
         arrived += 1;
       }
     }
-    if (behind && incoming.length > 0) this.set({ offset: this.state.offset + incoming.length, received: this.state.received + arrived });
-    else if (added > 0) this.set({ rows, received: this.state.received + arrived });
-    else if (arrived > 0) this.set({ received: this.state.received + arrived });
-    if (missed > 0) void this.reload();
+    return arrived;
   }
 
   /** Reads the first page and replaces the rows with it; overlapping calls coalesce. */
