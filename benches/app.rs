@@ -1,7 +1,8 @@
 //! The desktop app's own figures, in a real window under Xvfb driven through tauri-driver: start to the
 //! first painted window, memory of the idle app (empty store) and with 100,000 stored notifications, and
 //! how the live feed keeps up with 1,000 notifications arriving per second (frames, the longest frame,
-//! frames over 50 ms), next to the same window idle in the same run as the baseline.
+//! frames over 50 ms), next to the same window idle in the same run as the baseline. First paint and idle
+//! memory have their own baseline: a bare Tauri window (this binary with `--bare-window`).
 //!
 //! Run: `dbus-run-session -- xvfb-run -a -s "-screen 0 1400x900x24" cargo bench --profile dev --bench app`
 //! (`--profile dev` reuses the test build; the figures in docs/performance.md say which build they are).
@@ -179,12 +180,30 @@ struct Session {
     first_paint_by_page: Option<Duration>,
 }
 
+/// Which program the window is: Hookscope, or the bare Tauri window of the baseline.
+#[derive(Clone, Copy, PartialEq)]
+enum Program {
+    Hookscope,
+    Bare,
+}
+
 async fn launch(data: &std::path::Path) -> Session {
+    launch_program(data, Program::Hookscope).await
+}
+
+async fn launch_program(data: &std::path::Path, program: Program) -> Session {
     let driver = Driver::start(data, &[]);
     let port = driver.port;
     tokio::time::sleep(Duration::from_millis(500)).await; // the driver's own start, not the app's
+    let options = match program {
+        Program::Hookscope => json!({ "application": BIN }),
+        Program::Bare => json!({
+            "application": std::env::current_exe().unwrap(),
+            "args": ["--bare-window"],
+        }),
+    };
     let mut caps = serde_json::Map::new();
-    caps.insert("tauri:options".into(), json!({ "application": BIN }));
+    caps.insert("tauri:options".into(), options);
     let asked_epoch = epoch_ms();
     let asked = Instant::now();
     let client = ClientBuilder::rustls()
@@ -276,8 +295,44 @@ async fn received(client: &fantoccini::Client) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::main]
-async fn main() {
+/// The baseline for memory and first paint: a Tauri window on WebKitGTK showing a page of a few lines,
+/// started the way the app starts (same Tauri, same compositing choice) but with none of Hookscope in it.
+/// tauri-driver starts this very binary with `--bare-window`.
+fn bare_window() {
+    hookscope_lib::app::rendering::choose();
+    let mut context = tauri::generate_context!();
+    context.config_mut().app.windows.clear();
+    tauri::Builder::default()
+        .register_uri_scheme_protocol("bare", |_, _| {
+            tauri::http::Response::builder()
+                .header("content-type", "text/html")
+                .body(BARE_PAGE.as_bytes().to_vec())
+                .unwrap()
+        })
+        .setup(|app| {
+            let url = tauri::WebviewUrl::CustomProtocol("bare://localhost/".parse().unwrap());
+            tauri::WebviewWindowBuilder::new(app, "main", url)
+                .title("bare")
+                .inner_size(1200.0, 800.0)
+                .build()?;
+            Ok(())
+        })
+        .run(context)
+        .expect("a bare Tauri window");
+}
+
+const BARE_PAGE: &str = "<!doctype html><html><head><title>bare</title></head>\
+    <body><header class=\"bar\">A bare Tauri window</header><p>Nothing else.</p></body></html>";
+
+fn main() {
+    if std::env::args().any(|a| a == "--bare-window") {
+        bare_window();
+        return;
+    }
+    tokio::runtime::Runtime::new().unwrap().block_on(bench());
+}
+
+async fn bench() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if std::env::var_os("DISPLAY").is_none() {
         eprintln!("Run under a display: dbus-run-session -- xvfb-run -a -s \"-screen 0 1400x900x24\" cargo bench --profile dev --bench app");
@@ -309,6 +364,29 @@ async fn main() {
             .unwrap_or_else(|| "not reported".into())
     );
     println!("idle memory (PSS): {idle:.1} MiB = {idle_parts:?}");
+    let _ = session.client.close().await;
+    drop(session.driver);
+
+    // The baseline: a bare Tauri window, started and measured the same way.
+    let bare_data = tempfile::tempdir().unwrap();
+    let bare = launch_program(bare_data.path(), Program::Bare).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (bare_idle, bare_parts) = app_memory(bare.driver.pid());
+    println!(
+        "baseline, a bare Tauri window: first paint {:.0} ms (WebDriver poll), {}; idle memory (PSS): {bare_idle:.1} MiB = {bare_parts:?}",
+        bare.first_paint.as_secs_f64() * 1000.0,
+        bare.first_paint_by_page
+            .map(|d| format!("{:.0} ms (the page's first-contentful-paint)", d.as_secs_f64() * 1000.0))
+            .unwrap_or_else(|| "no paint timing".into())
+    );
+    let _ = bare.client.close().await;
+    drop(bare.driver);
+    // HOOKSCOPE_BENCH_ONLY=idle stops here: first paint and idle memory beside the baseline.
+    if std::env::var("HOOKSCOPE_BENCH_ONLY").as_deref() == Ok("idle") {
+        return;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let session = launch(empty.path()).await;
 
     // 1,000 notifications/s into the open window, against the same window idle.
     let url: Value =

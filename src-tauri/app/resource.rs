@@ -5,7 +5,6 @@ use hookscope_engine::graph::{resource, CurrentResource};
 use tauri::State;
 
 use super::commands::engine;
-use super::subscriptions::no_graph;
 use super::Shell;
 
 #[tauri::command]
@@ -15,7 +14,6 @@ pub async fn fetch_current_resource(
     select: String,
 ) -> Result<CurrentResource, String> {
     let engine = engine(&shell)?;
-    let graph = shell.graph.lock().await;
-    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
-    resource::current_resource(engine, connection.graph(), &id, &select).await
+    let graph = shell.graph_client().await?;
+    resource::current_resource(engine, &graph, &id, &select).await
 }

@@ -12,22 +12,11 @@ use tauri::State;
 use super::commands::engine;
 use super::Shell;
 
-pub(super) fn no_graph(shell: &Shell) -> String {
-    let why = shell
-        .graph_problem
-        .lock()
-        .ok()
-        .and_then(|p| p.clone())
-        .unwrap_or_default();
-    format!("Hookscope is not connected to Graph: {why} Or press \"Try without a tenant\".")
-        .replace(":  Or", ": Or")
-}
-
 #[tauri::command]
 pub async fn graph_status(shell: State<'_, Shell>) -> Result<GraphStatus, String> {
     Ok(match shell.graph.lock().await.as_ref() {
         Some(connection) => connection.status().clone(),
-        None => GraphStatus::disconnected(no_graph(&shell)),
+        None => GraphStatus::disconnected(shell.no_graph()),
     })
 }
 
@@ -51,9 +40,8 @@ pub async fn subscribe(
     let engine = engine(&shell)?;
     let request = input.to_request()?;
     subscriptions::precheck(&request, false).map_err(|e| e.to_string())?;
-    let graph = shell.graph.lock().await;
-    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
-    subscriptions::subscribe(engine, connection.graph(), &request)
+    let graph = shell.graph_client().await?;
+    subscriptions::subscribe(engine, &graph, &request)
         .await
         .map_err(|e| e.to_string())
 }
@@ -66,9 +54,8 @@ pub async fn renew_subscription(
 ) -> Result<Subscription, String> {
     let engine = engine(&shell)?;
     let lifetime = Lifetime::parse(&expires_in)?;
-    let graph = shell.graph.lock().await;
-    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
-    subscriptions::renew(engine, connection.graph(), &id, lifetime)
+    let graph = shell.graph_client().await?;
+    subscriptions::renew(engine, &graph, &id, lifetime)
         .await
         .map_err(|e| e.to_string())
 }
@@ -76,9 +63,8 @@ pub async fn renew_subscription(
 #[tauri::command]
 pub async fn delete_subscription(shell: State<'_, Shell>, id: String) -> Result<(), String> {
     let engine = engine(&shell)?;
-    let graph = shell.graph.lock().await;
-    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
-    subscriptions::delete(engine, connection.graph(), &id)
+    let graph = shell.graph_client().await?;
+    subscriptions::delete(engine, &graph, &id)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -89,9 +75,8 @@ pub async fn remote_subscriptions(
     shell: State<'_, Shell>,
 ) -> Result<Vec<RemoteSubscription>, String> {
     let engine = engine(&shell)?;
-    let graph = shell.graph.lock().await;
-    let connection = graph.as_ref().ok_or_else(|| no_graph(&shell))?;
-    subscriptions::remote(engine, connection.graph())
+    let graph = shell.graph_client().await?;
+    subscriptions::remote(engine, &graph)
         .await
         .map_err(|e| e.to_string())
 }

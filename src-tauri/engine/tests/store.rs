@@ -170,6 +170,25 @@ async fn after_pages_walk_back_up_to_the_newest_without_gaps() {
         .items
         .iter()
         .all(|n| n.id > all[600].id && n.verdict == hookscope_engine::model::Verdict::Rejected));
+
+    // A time that is not one is refused in a sentence, not ignored (which would list everything).
+    let refused = h
+        .engine
+        .notifications(&NotificationQuery {
+            limit: 10,
+            filter: hookscope_engine::store::NotificationFilter {
+                since: Some("yesterday".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        refused,
+        "The filter's since \"yesterday\" is not a time; give it as RFC 3339, like 2026-12-01T09:00:00Z."
+    );
     h.stop().await;
 }
 

@@ -5,12 +5,13 @@
 
 mod har;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::model::RequestRecord;
 use crate::store::{NotificationFilter, NotificationQuery};
 use crate::Engine;
 
@@ -72,20 +73,35 @@ pub async fn export(
                 ..NotificationQuery::default()
             })
             .await?;
-        for n in &page.items {
-            summary.notifications += 1;
-            let first = requests.insert(n.request_id.clone());
-            match &mut har {
-                None => {
+        summary.notifications += page.items.len() as u64;
+        // Each request once, where its first notification stands.
+        let first: Vec<&str> = page
+            .items
+            .iter()
+            .filter(|n| requests.insert(n.request_id.clone()))
+            .map(|n| n.request_id.as_str())
+            .collect();
+        match &mut har {
+            None => {
+                for n in &page.items {
                     serde_json::to_writer(&mut *out, n)?;
                     out.write_all(b"\n")?;
                 }
-                Some(writer) if first => {
-                    if let Some(request) = engine.store().request(&n.request_id).await? {
+            }
+            Some(writer) => {
+                // The page's requests in one read.
+                let mut found: HashMap<String, RequestRecord> = engine
+                    .store()
+                    .requests_by_id(&first)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.id.clone(), r))
+                    .collect();
+                for id in first {
+                    if let Some(request) = found.remove(id) {
                         writer.entry(out, &request, base_url)?;
                     }
                 }
-                Some(_) => {}
             }
         }
         match page.next {

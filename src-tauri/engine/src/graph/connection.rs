@@ -71,6 +71,11 @@ impl Connection {
         &self.graph
     }
 
+    /// The client itself, for a call that should not hold whatever guards this connection.
+    pub fn client(&self) -> Arc<GraphClient> {
+        self.graph.clone()
+    }
+
     pub fn status(&self) -> &GraphStatus {
         &self.status
     }

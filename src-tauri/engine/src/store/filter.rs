@@ -42,6 +42,20 @@ pub struct NotificationFilter {
 }
 
 impl NotificationFilter {
+    /// Refuses a time bound that is not RFC 3339: ignored, it would silently narrow nothing.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for (bound, value) in [("since", &self.since), ("until", &self.until)] {
+            if let Some(value) = value {
+                if crate::clock::parse_rfc3339(value).is_none() {
+                    anyhow::bail!(
+                        "The filter's {bound} {value:?} is not a time; give it as RFC 3339, like 2026-12-01T09:00:00Z."
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Appends this filter's conditions (each starting with " AND ") to a query over `notifications`.
     pub(crate) fn push_sql(&self, query: &mut QueryBuilder<'_, Sqlite>) {
         if let Some(subscription) = &self.subscription_id {

@@ -191,6 +191,7 @@ fn push_order_limit(query: &mut QueryBuilder<'_, Sqlite>, order: &str, limit: u3
 
 impl Store {
     pub async fn notifications(&self, q: &NotificationQuery) -> anyhow::Result<Page<Notification>> {
+        q.filter.check()?;
         let mut query = QueryBuilder::<Sqlite>::new(SELECT_NOTIFICATIONS);
         if let Some(before) = &q.before {
             query.push(" AND id < ").push_bind(before.clone());
@@ -282,6 +283,26 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?;
         Ok(row.map(|c| RequestRow::from(c).to_record()))
+    }
+
+    /// Several requests in one read (an export's page names up to a thousand), in no particular order;
+    /// unknown ids are left out.
+    pub async fn requests_by_id(&self, ids: &[&str]) -> anyhow::Result<Vec<RequestRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(SELECT_REQUESTS);
+        query.push(" AND r.id IN (");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows: Vec<RequestColumns> = query.build_query_as().fetch_all(self.pool()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| RequestRow::from(c).to_record())
+            .collect())
     }
 
     /// The newest notification's rowid. Rowids follow commit order across processes (each commit holds
