@@ -3,7 +3,7 @@
 
 mod commands;
 mod preferences;
-mod rendering;
+pub mod rendering;
 mod resource;
 mod signin;
 mod subscriptions;
@@ -91,6 +91,27 @@ async fn start(global: &Global) -> Shell {
 }
 
 impl Shell {
+    /// The Graph client, or why there is none. The lock is held only to take the client, so a slow
+    /// Graph call (a resource fetch waits up to a minute) does not hold up other commands or sign-out.
+    pub async fn graph_client(&self) -> Result<Arc<GraphClient>, String> {
+        match self.graph.lock().await.as_ref() {
+            Some(connection) => Ok(connection.client()),
+            None => Err(self.no_graph()),
+        }
+    }
+
+    /// Why there is no Graph connection, with the way around it.
+    pub fn no_graph(&self) -> String {
+        let why = self
+            .graph_problem
+            .lock()
+            .ok()
+            .and_then(|p| p.clone())
+            .unwrap_or_default();
+        format!("Hookscope is not connected to Graph: {why} Or press \"Try without a tenant\".")
+            .replace(":  Or", ": Or")
+    }
+
     /// A shell with nothing running yet: the engine and receiver are set by `start`, or `failure` says
     /// why they could not be.
     fn empty(data_dir: String, failure: Option<String>) -> Shell {
