@@ -109,6 +109,27 @@ describe('the filter bar', () => {
   });
 });
 
+describe('the selected row', () => {
+  it('stays where the user scrolled when rows arrive above it, and comes into view when the selection moves', async () => {
+    const backend = new MemoryBackend({ notifications: Array.from({ length: 100 }, (_, i) => note(i + 1)) });
+    render(App, { props: { backend, schedule: (run: () => void) => run() } });
+    await waitFor(() => expect(shown().length).toBeGreaterThan(10));
+    await fireEvent.keyDown(window, { key: 'j' });
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(note(100).id));
+    const feed = document.getElementById('feed')!;
+    // The user scrolls away from the selected (newest) row to read older ones.
+    feed.scrollTop = 1500;
+    await fireEvent.scroll(feed);
+    backend.emit({ notifications: [note(101), note(102), note(103)] });
+    await waitFor(() => expect(screen.getByTestId('received-count').textContent).toBe('3'));
+    expect(inspector()?.dataset.id, 'the selection is the same row').toBe(note(100).id);
+    expect(feed.scrollTop, 'arrivals above the selected row do not pull the list back to it').toBe(1500);
+    await fireEvent.keyDown(window, { key: 'j' });
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(note(99).id));
+    expect(feed.scrollTop, 'a new selection is scrolled into view').toBeLessThan(1500);
+  });
+});
+
 describe('export', () => {
   it('exports what the filter shows and says where the file went', async () => {
     const backend = new MemoryBackend({ notifications: [plain, updated, forged] });
