@@ -19,6 +19,10 @@ use hookscope_engine::store::NotificationQuery;
 use hookscope_engine::{Engine, EngineConfig, ReceiverOptions};
 use serde_json::{json, Value};
 
+// The app's allocator, so the bare window of the baseline runs on what Hookscope runs on.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BIN: &str = env!("CARGO_BIN_EXE_hookscope");
 const SUBSCRIPTION: &str = "bench-sub";
 const CLIENT_STATE: &str = "bench-state";

@@ -185,4 +185,44 @@ describe('FeedStore', () => {
     expect(store.current.rows).toHaveLength(10);
     expect(store.current.received, 'rows read again are not counted again').toBe(30);
   });
+  it('counts and hands over what came after the last frame when resuming past a full list', async () => {
+    const backend = new MemoryBackend({ notifications: [note(1)] });
+    const keeper: string[] = [];
+    const store = new FeedStore(backend, {
+      schedule: () => {}, // frames never run on their own: only pause, resume and the test move things
+      onChange: () => {},
+      onKeeper: (events) => keeper.push(...events.map((e) => e.subscriptionId)),
+      cap: 5,
+    });
+    await store.start();
+    store.pause();
+    backend.emit({ notifications: [2, 3, 4, 5, 6, 7].map((n) => note(n)) });
+    store.flush();
+    expect(store.current.held).toBe(6);
+    const lifecycle = { id: 'k1', at: '2026-01-01T12:00:00Z', subscriptionId: 'sub-late', action: 'renewed', ok: true, message: null, expirationDateTime: null, newSubscriptionId: null } as const;
+    backend.emit({ notifications: [note(8)], keeper: [lifecycle as never] });
+    store.resume();
+    expect(store.current.received, 'the batch after the last frame is counted').toBe(7);
+    expect(keeper, 'its keeper events are handed over').toEqual(['sub-late']);
+    await vi.waitFor(() => expect(store.current.rows[0]?.id).toBe(note(8).id));
+    expect(store.current.received).toBe(7);
+  });
+
+  it('holds only what the filter shows while paused, however much else arrives', async () => {
+    const backend = new MemoryBackend({ notifications: [] });
+    const { store, runFrame } = setup(backend, 10);
+    await store.start();
+    await store.setFilter({ verdict: 'rejected' });
+    store.pause();
+    for (let n = 1; n <= 500; n += 50) {
+      backend.emit({ notifications: Array.from({ length: 50 }, (_, i) => note(n + i, i === 0 ? { verdict: 'rejected', reason: 'bad' } : {})) });
+      runFrame();
+    }
+    expect(store.current.held).toBe(10);
+    expect(store.current.received).toBe(500);
+    const waiting = (store as unknown as { queue: { notifications: unknown[] }[] }).queue.reduce((sum, b) => sum + b.notifications.length, 0);
+    expect(waiting, 'the 490 filtered out are counted, not kept').toBe(10);
+    store.resume();
+    expect(store.current.rows.map((r) => r.verdict)).toEqual(Array(10).fill('rejected'));
+  });
 });

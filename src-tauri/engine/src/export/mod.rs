@@ -44,6 +44,7 @@ pub struct ExportSummary {
 }
 
 const PAGE: u32 = 1000;
+const REQUESTS_PER_READ: usize = 32;
 
 /// Writes the export to `out`. `base_url` is the receiver's root, for the HAR's request URLs.
 pub async fn export(
@@ -89,17 +90,20 @@ pub async fn export(
                 }
             }
             Some(writer) => {
-                // The page's requests in one read.
-                let mut found: HashMap<String, RequestRecord> = engine
-                    .store()
-                    .requests_by_id(&first)
-                    .await?
-                    .into_iter()
-                    .map(|r| (r.id.clone(), r))
-                    .collect();
-                for id in first {
-                    if let Some(request) = found.remove(id) {
-                        writer.entry(out, &request, base_url)?;
+                // A few requests a read: far fewer queries than one each, while a body can be up to the
+                // receiver's limit (8 MiB by default), so not a whole page of them in memory at once.
+                for ids in first.chunks(REQUESTS_PER_READ) {
+                    let mut found: HashMap<String, RequestRecord> = engine
+                        .store()
+                        .requests_by_id(ids)
+                        .await?
+                        .into_iter()
+                        .map(|r| (r.id.clone(), r))
+                        .collect();
+                    for id in ids {
+                        if let Some(request) = found.remove(*id) {
+                            writer.entry(out, &request, base_url)?;
+                        }
                     }
                 }
             }

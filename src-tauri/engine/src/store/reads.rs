@@ -285,8 +285,7 @@ impl Store {
         Ok(row.map(|c| RequestRow::from(c).to_record()))
     }
 
-    /// Several requests in one read (an export's page names up to a thousand), in no particular order;
-    /// unknown ids are left out.
+    /// Several requests in one read, in no particular order; unknown ids are left out.
     pub async fn requests_by_id(&self, ids: &[&str]) -> anyhow::Result<Vec<RequestRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());

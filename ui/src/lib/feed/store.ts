@@ -93,11 +93,13 @@ export class FeedStore {
 
   /** Applies everything held back in one update. */
   resume(): void {
-    this.countedBatches = 0;
+    // What came since the last frame is counted, and its keeper events handed over, like the rest.
+    this.holdBack();
     this.set({ paused: false, held: 0 });
     if (this.resumeReads) {
       this.resumeReads = false;
       this.queue = [];
+      this.countedBatches = 0;
       void this.reload();
       return;
     }
@@ -227,7 +229,9 @@ export class FeedStore {
       // The oldest rows went to make room: they are read again when scrolled to.
       this.next = rows[rows.length - 1].id;
     }
-    const arrived = this.countArrivals(batches);
+    // Batches held back while paused were counted then.
+    const arrived = this.countArrivals(batches.slice(this.countedBatches));
+    this.countedBatches = 0;
     if (behind && incoming.length > 0) this.set({ offset: this.state.offset + incoming.length, received: this.state.received + arrived });
     else if (added > 0) this.set({ rows, received: this.state.received + arrived });
     else if (arrived > 0) this.set({ received: this.state.received + arrived });
@@ -235,22 +239,25 @@ export class FeedStore {
   }
 
   /** While paused, each frame counts only the batches that came since the last one: the counter keeps
-   * counting, the list stands still. Past what the list can hold, the waiting rows are let go (they are
-   * in the store) and resuming reads the first page instead, so a long pause holds no more than a full
-   * list in memory. */
+   * counting, the list stands still. What waits is only what the list will show (counted, and without
+   * the keeper events already handed over). Past what the list can hold, the waiting rows are let go
+   * (they are in the store) and resuming reads the first page instead, so a long pause holds no more
+   * than a full list in memory, whatever the filter. */
   private holdBack(): void {
     const fresh = this.queue.slice(this.countedBatches);
+    if (fresh.length === 0) return;
+    const arrived = this.countArrivals(fresh);
     let held = this.state.held;
     const keeper: KeeperEvent[] = [];
-    for (const batch of fresh) {
-      for (const n of batch.notifications) if (matches(n, this.filter)) held += 1;
+    const waiting = fresh.map((batch) => {
       for (const e of batch.keeper ?? []) keeper.push(e);
       if (batch.missed > 0) this.resumeReads = true;
-    }
+      const shown = batch.notifications.filter((n) => matches(n, this.filter));
+      held += shown.length;
+      return { ...batch, notifications: shown, keeper: [] };
+    });
     if (keeper.length > 0) this.options.onKeeper?.(keeper);
-    const arrived = this.countArrivals(fresh);
-    // Keep the notifications, drop the keeper events already delivered.
-    for (let i = this.countedBatches; i < this.queue.length; i++) this.queue[i] = { ...this.queue[i], keeper: [] };
+    this.queue = this.queue.slice(0, this.countedBatches).concat(waiting);
     this.countedBatches = this.queue.length;
     if (held > this.cap) {
       this.queue = [];
