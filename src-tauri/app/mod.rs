@@ -100,14 +100,18 @@ impl Shell {
         }
     }
 
-    /// Why there is no Graph connection, with the way around it.
-    pub fn no_graph(&self) -> String {
-        let why = self
-            .graph_problem
+    /// Why there is no Graph connection, in one sentence (empty when nothing went wrong).
+    pub fn problem_with_graph(&self) -> String {
+        self.graph_problem
             .lock()
             .ok()
             .and_then(|p| p.clone())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Why there is no Graph connection, with the way around it.
+    pub fn no_graph(&self) -> String {
+        let why = self.problem_with_graph();
         format!("Hookscope is not connected to Graph: {why} Or press \"Try without a tenant\".")
             .replace(":  Or", ": Or")
     }

@@ -53,14 +53,7 @@ fn profile(
 async fn status(shell: &Shell) -> GraphStatus {
     match shell.graph.lock().await.as_ref() {
         Some(connection) => connection.status().clone(),
-        None => GraphStatus::disconnected(
-            shell
-                .graph_problem
-                .lock()
-                .ok()
-                .and_then(|p| p.clone())
-                .unwrap_or_default(),
-        ),
+        None => GraphStatus::disconnected(shell.problem_with_graph()),
     }
 }
 

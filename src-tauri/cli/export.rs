@@ -8,13 +8,6 @@ use hookscope_engine::Engine;
 use super::{ExportArgs, ExportFormatArg, VerdictArg};
 
 pub async fn run(engine: &Engine, args: ExportArgs) -> anyhow::Result<()> {
-    if let Some(since) = &args.since {
-        if hookscope_engine::clock::parse_rfc3339(since).is_none() {
-            anyhow::bail!(
-                "--since {since:?} is not a time; give it as RFC 3339, like 2026-12-01T09:00:00Z."
-            );
-        }
-    }
     let filter = NotificationFilter {
         subscription_id: args.subscription,
         change_type: args.change_type,
@@ -31,6 +24,8 @@ pub async fn run(engine: &Engine, args: ExportArgs) -> anyhow::Result<()> {
         since: args.since,
         until: None,
     };
+    // Before the output file is made: a refused `--since` leaves no empty file behind.
+    filter.check()?;
     let format = match args.format {
         ExportFormatArg::Jsonl => ExportFormat::Jsonl,
         ExportFormatArg::Har => ExportFormat::Har,

@@ -115,7 +115,9 @@ describe('Settings', () => {
     await fireEvent.change(cloud);
     await fireEvent.click(within(graph).getByRole('button', { name: 'Sign in as the app' }));
     await waitFor(() => expect(backend.signIns).toEqual(['app agency app usgov']));
-    await waitFor(() => expect(backend.graph.graphUrl).toBe('https://graph.microsoft.us'));
+    // Where the app now reads and subscribes, as the Subscriptions tab says it.
+    await fireEvent.click(screen.getByRole('tab', { name: 'Subscriptions' }));
+    await waitFor(() => expect(screen.getByTestId('graph-status').textContent).toContain('Connected to https://graph.microsoft.us'));
   });
 
   it('says what is missing when signing in as the app without a secret', async () => {

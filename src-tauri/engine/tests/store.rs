@@ -170,8 +170,13 @@ async fn after_pages_walk_back_up_to_the_newest_without_gaps() {
         .items
         .iter()
         .all(|n| n.id > all[600].id && n.verdict == hookscope_engine::model::Verdict::Rejected));
+    h.stop().await;
+}
 
-    // A time that is not one is refused in a sentence, not ignored (which would list everything).
+#[tokio::test]
+async fn a_filter_time_that_is_not_one_is_refused_not_ignored() {
+    // Ignored, it would list everything, as if the filter held.
+    let h = Harness::start().await;
     let refused = h
         .engine
         .notifications(&NotificationQuery {

@@ -54,6 +54,8 @@ pub async fn export(
     base_url: &str,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<ExportSummary> {
+    // Before a HAR's opening is written: a refused filter leaves no half an export behind.
+    filter.check()?;
     let mut summary = ExportSummary {
         notifications: 0,
         requests: 0,

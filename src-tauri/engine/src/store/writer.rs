@@ -386,33 +386,22 @@ async fn write(
     let (bulk_requests, rest_requests) = fixed_bulk(requests.len());
     let (bulk_notes, rest_notes) = fixed_bulk(notifications.len());
     let (bulk_latencies, rest_latencies) = fixed_bulk(latencies.len());
-    // Each bulk range is one statement of its own (the first also carries the BEGIN); the remainders of
-    // all three tables share the last one.
-    let mut statements: Vec<QueryBuilder<'_, Sqlite>> = vec![QueryBuilder::new(BEGIN)];
+    // Each bulk range is one statement of its own; the remainders of all three tables share the last one.
+    let mut statements: Vec<QueryBuilder<'_, Sqlite>> = Vec::new();
     for range in bulk_requests {
-        next_statement(&mut statements);
-        push_requests(
-            statements.last_mut().expect("at least one"),
-            &requests[range],
-        );
+        push_requests(next_statement(&mut statements), &requests[range]);
     }
     for range in bulk_notes {
-        next_statement(&mut statements);
         push_notifications(
-            statements.last_mut().expect("at least one"),
+            next_statement(&mut statements),
             &notifications[range.clone()],
             &duplicates[range],
         );
     }
     for range in bulk_latencies {
-        next_statement(&mut statements);
-        push_latencies(
-            statements.last_mut().expect("at least one"),
-            &latencies[range],
-        );
+        push_latencies(next_statement(&mut statements), &latencies[range]);
     }
-    next_statement(&mut statements);
-    let rest = statements.last_mut().expect("at least one");
+    let rest = next_statement(&mut statements);
     push_requests(rest, &requests[rest_requests]);
     push_notifications(
         rest,
@@ -444,13 +433,13 @@ async fn write(
     outcome
 }
 
-const BEGIN: &str = "BEGIN; ";
-
-/// Starts the next statement, unless the first still holds only its BEGIN (then that one is next).
-fn next_statement(statements: &mut Vec<QueryBuilder<'_, Sqlite>>) {
-    if statements.len() > 1 || statements[0].sql() != BEGIN {
-        statements.push(QueryBuilder::new(""));
-    }
+/// Starts the next statement of a transaction; the first one opens it.
+fn next_statement<'s, 'q>(
+    statements: &'s mut Vec<QueryBuilder<'q, Sqlite>>,
+) -> &'s mut QueryBuilder<'q, Sqlite> {
+    let opening = if statements.is_empty() { "BEGIN; " } else { "" };
+    statements.push(QueryBuilder::new(opening));
+    statements.last_mut().expect("just pushed")
 }
 
 /// Splits `len` rows into runs of 1,024, 256 and 64 rows (largest first) and a remainder under 64.
