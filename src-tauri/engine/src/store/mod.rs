@@ -7,6 +7,7 @@ mod filter;
 mod prune;
 mod reads;
 pub(crate) mod rows;
+mod statements;
 mod writer;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{oneshot, Mutex};
 
 pub use filter::{NotificationFilter, VerdictFilter};
 pub use prune::Pruned;
@@ -49,8 +50,8 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
-    jobs: mpsc::Sender<Job>,
-    writer: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    jobs: flume::Sender<Job>,
+    writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     /// Bumped after each subscription write commits, so the receiver's cached view knows at once that
     /// it is stale (Graph may deliver within milliseconds of a create).
     subscription_writes: Arc<std::sync::atomic::AtomicU64>,
@@ -108,32 +109,25 @@ impl Store {
             })
             .busy_timeout(config.busy_timeout)
             .foreign_keys(true);
-        // Checkpoints copy the WAL back into the database file. A background task does that often, off
-        // the commit path, so acknowledgements rarely wait for one; the writer checkpoints by itself only
-        // when the WAL outgrows what the task keeps up with (a sustained flood).
-        let mut writer_conn = options
-            .clone()
-            .pragma("wal_autocheckpoint", "4000")
-            .connect()
-            .await
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "Cannot open the database {}: {error}.",
-                    config.database_path().display()
-                )
-            })?;
+        // This connection creates and migrates the database, then hands over to the writer's own.
+        let mut setup = options.clone().connect().await.map_err(|error| {
+            anyhow::anyhow!(
+                "Cannot open the database {}: {error}.",
+                config.database_path().display()
+            )
+        })?;
         sqlx::migrate!("./migrations")
-            .run(&mut writer_conn)
+            .run(&mut setup)
             .await
             .map_err(|error| anyhow::anyhow!("Cannot prepare the database: {error}."))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
-        let (jobs, queue) = mpsc::channel(65_536);
+        let (jobs, queue) = flume::bounded(65_536);
         if !writable {
             drop(queue);
-            let _ = writer_conn.close().await;
+            let _ = setup.close().await;
             return Ok(Store {
                 pool,
                 jobs,
@@ -141,10 +135,18 @@ impl Store {
                 subscription_writes: Arc::default(),
             });
         }
-        let seen = dedupe::Seen::load(&mut writer_conn, dedupe::CAPACITY)
+        let seen = dedupe::Seen::load(&mut setup, dedupe::CAPACITY)
             .await
             .map_err(|error| anyhow::anyhow!("Cannot read recent notifications: {error}."))?;
-        let handle = tokio::spawn(writer::run(writer_conn, queue, seen, bus));
+        let _ = setup.close().await;
+        let writer_conn = statements::connect(config).map_err(|error| {
+            anyhow::anyhow!(
+                "Cannot open the database {} for writing: {error}.",
+                config.database_path().display()
+            )
+        })?;
+        let handle = writer::spawn(writer_conn, queue, seen, bus)
+            .map_err(|error| anyhow::anyhow!("Cannot start the store's writer: {error}."))?;
         tokio::spawn(checkpoint_regularly(pool.clone()));
         Ok(Store {
             pool,
@@ -163,7 +165,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Record {
+            .send_async(Job::Record {
                 request,
                 notifications,
                 started,
@@ -192,7 +194,7 @@ impl Store {
     pub async fn put_subscription(&self, subscription: Subscription) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::PutSubscription {
+            .send_async(Job::PutSubscription {
                 subscription: Box::new(subscription),
                 ack,
             })
@@ -214,7 +216,7 @@ impl Store {
     pub async fn put_setting(&self, key: &str, value: Option<String>) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Setting {
+            .send_async(Job::Setting {
                 key: key.to_string(),
                 value,
                 ack,
@@ -228,7 +230,7 @@ impl Store {
     pub async fn put_toast(&self, record: crate::model::ToastRecord) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Toast {
+            .send_async(Job::Toast {
                 record: Box::new(record),
                 ack,
             })
@@ -241,7 +243,7 @@ impl Store {
     pub async fn put_relay(&self, row: RelayRow) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Relay {
+            .send_async(Job::Relay {
                 row: Box::new(row),
                 ack,
             })
@@ -254,7 +256,7 @@ impl Store {
     pub async fn change_certificate(&self, change: CertificateChange) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Certificate { change, ack })
+            .send_async(Job::Certificate { change, ack })
             .await
             .map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?
@@ -264,7 +266,7 @@ impl Store {
     pub async fn put_keeper_event(&self, event: KeeperEvent) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Keeper {
+            .send_async(Job::Keeper {
                 event: Box::new(event),
                 ack,
             })
@@ -278,7 +280,7 @@ impl Store {
     pub async fn prune_batch(&self, before_micros: i64, limit: u32) -> Result<Pruned, StoreError> {
         let (ack, done) = oneshot::channel();
         self.jobs
-            .send(Job::Prune {
+            .send_async(Job::Prune {
                 before_micros,
                 limit,
                 ack,
@@ -291,11 +293,11 @@ impl Store {
     /// Commits everything queued so far, then stops the writer. Later writes fail with `Closed`.
     pub async fn close(&self) {
         let (ack, done) = oneshot::channel();
-        if self.jobs.send(Job::Shutdown { ack }).await.is_ok() {
+        if self.jobs.send_async(Job::Shutdown { ack }).await.is_ok() {
             let _ = done.await;
         }
         if let Some(handle) = self.writer.lock().await.take() {
-            let _ = handle.await;
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
         self.pool.close().await;
     }

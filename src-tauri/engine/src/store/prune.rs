@@ -2,8 +2,7 @@
 //! first prune of millions of rows never holds the write lock long enough to delay an acknowledgement.
 //! Rows are found through their UUIDv7 ids (time-ordered primary keys), so no extra index is needed.
 
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, QueryBuilder, Row, Sqlite};
+use rusqlite::{params, Connection};
 
 use super::StoreError;
 
@@ -27,51 +26,38 @@ pub(crate) fn id_bound(before_micros: i64) -> String {
 /// Deletes up to `limit` notifications and `limit` requests received before `before_micros`. A request
 /// goes only once none of its notifications is left, so the inspector never shows an item without the
 /// request it came in.
-pub(crate) async fn batch(
-    conn: &mut SqliteConnection,
+pub(crate) fn batch(
+    conn: &mut Connection,
     before_micros: i64,
     limit: u32,
 ) -> Result<Pruned, StoreError> {
     let bound = id_bound(before_micros);
-    let mut tx = conn.begin().await?;
-    let notifications = sqlx::query(
-        "DELETE FROM notifications WHERE id IN \
-         (SELECT id FROM notifications WHERE id < ?1 ORDER BY id LIMIT ?2)",
-    )
-    .bind(&bound)
-    .bind(limit)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let requests: Vec<String> = sqlx::query(
-        "SELECT id FROM requests r WHERE id < ?1 \
-         AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.request_id = r.id) \
-         ORDER BY id LIMIT ?2",
-    )
-    .bind(&bound)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|row| row.get(0))
-    .collect();
-    if !requests.is_empty() {
-        for (table, column) in [
-            ("request_latencies", "request_id"),
-            ("relays", "request_id"),
-            ("requests", "id"),
-        ] {
-            let mut delete: QueryBuilder<Sqlite> =
-                QueryBuilder::new(format!("DELETE FROM {table} WHERE {column} IN ("));
-            let mut ids = delete.separated(", ");
-            for id in &requests {
-                ids.push_bind(id);
-            }
-            delete.push(")");
-            delete.build().execute(&mut *tx).await?;
+    let tx = conn.transaction()?;
+    let notifications = tx
+        .prepare_cached(
+            "DELETE FROM notifications WHERE id IN \
+             (SELECT id FROM notifications WHERE id < ?1 ORDER BY id LIMIT ?2)",
+        )?
+        .execute(params![bound, limit])? as u64;
+    let requests: Vec<String> = tx
+        .prepare_cached(
+            "SELECT id FROM requests r WHERE id < ?1 \
+             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.request_id = r.id) \
+             ORDER BY id LIMIT ?2",
+        )?
+        .query_map(params![bound, limit], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for delete in [
+        "DELETE FROM request_latencies WHERE request_id = ?1",
+        "DELETE FROM relays WHERE request_id = ?1",
+        "DELETE FROM requests WHERE id = ?1",
+    ] {
+        let mut delete = tx.prepare_cached(delete)?;
+        for id in &requests {
+            delete.execute(params![id])?;
         }
     }
-    tx.commit().await?;
+    tx.commit()?;
     Ok(Pruned {
         notifications,
         requests: requests.len() as u64,
