@@ -194,6 +194,36 @@ async fn listen_and_the_lists_share_one_data_directory() {
     );
 }
 
+#[tokio::test]
+async fn listen_prints_a_refused_request_but_not_the_requests_behind_its_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut listener = Listener::spawn(dir.path(), &[]);
+    let http = reqwest::Client::new();
+    let url = format!("{}/notifications", listener.local_url);
+    let post = |body: String| {
+        http.post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let accepted = post(json!({ "value": [item("sub-x", "n1")] }).to_string())
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    assert_eq!(listener.next_event()["type"], "notification");
+    let refused = post("{\"value\": [".to_owned()).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let event = listener.next_event();
+    assert_eq!(
+        (&event["type"], &event["status"]),
+        (&json!("request"), &json!(400)),
+        "the next line is the refused request, not the accepted one: {event}"
+    );
+    assert_eq!(event["body"], "{\"value\": [");
+    assert_eq!(event["kind"], "invalid");
+    assert!(listener.stop().success());
+}
+
 #[test]
 fn a_second_receiver_does_not_hide_the_first() {
     let dir = tempfile::tempdir().unwrap();

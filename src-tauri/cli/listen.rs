@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use hookscope_engine::model::RequestKind;
+use hookscope_engine::store::RequestRow;
 use hookscope_engine::{Engine, Event, ReceiverOptions};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -213,13 +214,15 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
         Event::RequestsRecorded { requests } => {
             // Notifications print themselves; a request line is news only when it was refused.
             for request in requests
+                .rows()
                 .iter()
                 .filter(|r| r.kind == RequestKind::Invalid || r.status >= 500)
+                .map(RequestRow::to_record)
             {
                 if json {
-                    json_line(&mut out, Some("request"), request)?;
+                    json_line(&mut out, Some("request"), &request)?;
                 } else {
-                    writeln!(out, "{}", request_text(request))?;
+                    writeln!(out, "{}", request_text(&request))?;
                 }
             }
         }

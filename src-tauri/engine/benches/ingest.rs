@@ -194,6 +194,12 @@ async fn hookscope(
         })
         .await
         .unwrap();
+    // Watched, as the app's live feed (30 ms batches) and `listen` watch it: every commit becomes
+    // records for a window. HOOKSCOPE_BENCH_UNWATCHED=1 leaves the bus without a subscriber.
+    if std::env::var_os("HOOKSCOPE_BENCH_UNWATCHED").is_none() {
+        let mut feed = hookscope_engine::feed::spawn(engine.events(), Duration::from_millis(30));
+        tokio::spawn(async move { while feed.recv().await.is_some() {} });
+    }
     let addr: SocketAddr = listening
         .urls()
         .local_url

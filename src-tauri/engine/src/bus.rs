@@ -8,6 +8,7 @@ use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::model::{KeeperEvent, Notification, RelayRecord, RequestRecord};
+use crate::store::RecordedRequests;
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -23,7 +24,7 @@ pub enum Event {
     #[serde(rename_all = "camelCase")]
     RequestsRecorded {
         #[ts(as = "Vec<RequestRecord>")]
-        requests: Arc<[RequestRecord]>,
+        requests: RecordedRequests,
     },
     /// A validation handshake was answered (before it was recorded: Graph waits on it).
     #[serde(rename_all = "camelCase")]

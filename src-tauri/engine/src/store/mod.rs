@@ -5,6 +5,7 @@
 mod dedupe;
 mod filter;
 mod prune;
+mod publish;
 mod reads;
 pub(crate) mod rows;
 mod statements;
@@ -22,7 +23,9 @@ use tokio::sync::{oneshot, Mutex};
 pub use filter::{NotificationFilter, VerdictFilter};
 pub use prune::Pruned;
 pub use reads::{NotificationQuery, RequestQuery};
-pub use rows::{CertificateChange, CertificateRow, NotificationRow, RelayRow, RequestRow};
+pub use rows::{
+    CertificateChange, CertificateRow, NotificationRow, RecordedRequests, RelayRow, RequestRow,
+};
 
 use crate::bus::Bus;
 use crate::config::{Durability, EngineConfig};
@@ -145,7 +148,7 @@ impl Store {
                 config.database_path().display()
             )
         })?;
-        let handle = writer::spawn(writer_conn, queue, seen, bus)
+        let handle = writer::spawn(writer_conn, queue, seen, publish::Publisher::spawn(bus))
             .map_err(|error| anyhow::anyhow!("Cannot start the store's writer: {error}."))?;
         tokio::spawn(checkpoint_regularly(pool.clone()));
         Ok(Store {

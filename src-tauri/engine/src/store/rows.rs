@@ -1,6 +1,8 @@
 //! What the receiver hands the writer: one recorded request and the notification items it carried, in
 //! the column form the multi-row INSERTs take, plus their conversion to the public records.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 
 use crate::clock::rfc3339_millis;
@@ -46,6 +48,31 @@ impl RequestRow {
             latency_ms: self.latency_us.map(micros_to_millis),
             replay_of: self.replay_of.clone(),
         }
+    }
+}
+
+/// Requests as committed, turned into public records only when read: a watcher that shows only
+/// notifications (the app's live feed) never pays for copying every request's body.
+#[derive(Debug, Clone)]
+pub struct RecordedRequests(Arc<[RequestRow]>);
+
+impl RecordedRequests {
+    pub fn new(rows: Vec<RequestRow>) -> Self {
+        Self(rows.into())
+    }
+
+    pub fn rows(&self) -> &[RequestRow] {
+        &self.0
+    }
+
+    pub fn records(&self) -> impl Iterator<Item = RequestRecord> + '_ {
+        self.0.iter().map(RequestRow::to_record)
+    }
+}
+
+impl serde::Serialize for RecordedRequests {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.records())
     }
 }
 

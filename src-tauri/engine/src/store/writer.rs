@@ -5,7 +5,6 @@
 //! (140-190 us each on a busy 2-core machine), which made a group's chain longer than its fsync.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -13,10 +12,10 @@ use tokio::sync::oneshot;
 
 use super::dedupe::Seen;
 use super::prune::{self, Pruned};
+use super::publish::{Outcome, Publisher};
 use super::rows::{CertificateChange, NotificationRow, RelayRow, RequestRow};
 use super::statements;
 use super::StoreError;
-use crate::bus::{Bus, Event};
 use crate::model::ToastRecord;
 use crate::model::{KeeperEvent, Subscription};
 
@@ -114,14 +113,14 @@ pub(crate) fn spawn(
     conn: Connection,
     jobs: flume::Receiver<Job>,
     seen: Seen,
-    bus: Bus,
+    publisher: Publisher,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("hookscope-writer".into())
-        .spawn(move || run(conn, jobs, seen, bus))
+        .spawn(move || run(conn, jobs, seen, publisher))
 }
 
-fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, bus: Bus) {
+fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publisher: Publisher) {
     let mut carried = Carried::default();
     let mut latencies = Latencies {
         pending: Vec::new(),
@@ -183,7 +182,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, bus: Bu
             &mut carried,
             &mut latencies,
             &mut seen,
-            &bus,
+            &publisher,
         );
         for (event, ack) in keeper {
             let _ = ack.send(statements::insert_keeper_event(&conn, &event));
@@ -239,7 +238,7 @@ impl Carried {
     }
 
     /// Records the carried requests in a transaction of their own, before the next group.
-    fn retry(&mut self, conn: &mut Connection, bus: &Bus) {
+    fn retry(&mut self, conn: &mut Connection, publisher: &Publisher) {
         if self.rows.is_empty() {
             return;
         }
@@ -248,9 +247,12 @@ impl Carried {
         self.bytes = 0;
         match write(conn, &rows, &[], &[], &[], &[]) {
             Ok(()) => {
-                if bus.has_subscribers() {
-                    let recorded: Arc<[_]> = rows.iter().map(RequestRow::to_record).collect();
-                    bus.publish(Event::RequestsRecorded { requests: recorded });
+                if publisher.watched() {
+                    publisher.send(Outcome::Committed {
+                        requests: rows,
+                        notifications: Vec::new(),
+                        duplicates: Vec::new(),
+                    });
                 }
             }
             Err(_) => {
@@ -269,9 +271,9 @@ fn commit_group(
     carried: &mut Carried,
     latencies: &mut Latencies,
     seen: &mut Seen,
-    bus: &Bus,
+    publisher: &Publisher,
 ) {
-    carried.retry(conn, bus);
+    carried.retry(conn, publisher);
     let mut requests: Vec<RequestRow> = Vec::new();
     let mut notifications: Vec<NotificationRow> = Vec::new();
     let mut waiting: Vec<(usize, Instant, Ack)> = Vec::new();
@@ -320,31 +322,12 @@ fn commit_group(
             for (_, ack) in subscriptions {
                 let _ = ack.send(Ok(()));
             }
-            // Building the public records copies every body; skip it when nobody is watching.
-            let watched = bus.has_subscribers();
-            if watched && !notifications.is_empty() {
-                let bodies: std::collections::HashMap<&str, (&[u8], &Option<String>)> = requests
-                    .iter()
-                    .map(|r| (r.id.as_str(), (&r.body[..], &r.replay_of)))
-                    .collect();
-                let stored: Arc<[_]> = notifications
-                    .iter()
-                    .zip(duplicates)
-                    .map(|(row, duplicate)| {
-                        let (body, replay_of) = bodies
-                            .get(row.request_id.as_str())
-                            .copied()
-                            .unwrap_or((&[], &None));
-                        row.to_notification(duplicate, body, replay_of.clone())
-                    })
-                    .collect();
-                bus.publish(Event::NotificationsStored {
-                    notifications: stored,
+            if publisher.watched() {
+                publisher.send(Outcome::Committed {
+                    requests,
+                    notifications,
+                    duplicates,
                 });
-            }
-            if watched && !requests.is_empty() {
-                let recorded: Arc<[_]> = requests.iter().map(RequestRow::to_record).collect();
-                bus.publish(Event::RequestsRecorded { requests: recorded });
             }
         }
         Err(error) => {
@@ -368,7 +351,7 @@ fn commit_group(
                 }
                 carried.keep(request, 1);
             }
-            bus.publish(Event::StoreFailed { message });
+            publisher.send(Outcome::Failed { message });
         }
     }
 }
