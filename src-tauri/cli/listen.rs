@@ -124,7 +124,8 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
         tunnel.stop();
     }
     listening.stop().await;
-    // Requests in flight at the stop were committed by now; show what they stored.
+    // Requests in flight at the stop were committed by now; once their events are out, show them.
+    let _ = engine.store().settled().await;
     while let Ok(event) = events.try_recv() {
         queue.offer(Printable::Event(event));
     }

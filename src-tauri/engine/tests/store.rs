@@ -198,6 +198,56 @@ async fn a_filter_time_that_is_not_one_is_refused_not_ignored() {
 }
 
 #[tokio::test]
+async fn a_group_that_fails_midway_leaves_nothing_behind_and_the_next_commits() {
+    let h = Harness::start().await;
+    h.subscription("sub-a", Some("s")).await;
+    // Another program makes the notification INSERT fail after the request row went in.
+    let url = format!("sqlite://{}", h.engine.config().database_path().display());
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    other
+        .execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON notifications \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .await
+        .unwrap();
+    let batch = json!({ "value": [message_item("sub-a", Some("s"), 1)] });
+    assert_eq!(h.post_json("/notifications", &batch).await.status(), 503);
+    let accepted: i64 = sqlx::query_scalar("SELECT count(*) FROM requests WHERE status = 202")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    assert_eq!(
+        accepted, 0,
+        "the failed group's request row was rolled back"
+    );
+
+    other.execute("DROP TRIGGER refuse").await.unwrap();
+    // No transaction was left open: the next group commits.
+    assert_eq!(h.post_json("/notifications", &batch).await.status(), 202);
+    assert_eq!(h.all_notifications().await.len(), 1);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn closing_twice_at_once_returns_and_later_writes_are_refused() {
+    let h = Harness::start().await;
+    let store = h.engine.store().clone();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(store.close(), store.close())
+    })
+    .await
+    .expect("both closes return");
+    let refused = store
+        .put_setting("after", Some("close".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.to_string(), "the store is closed");
+}
+
+/// The readers' connections; the writer's, which commits deliveries, has a unit test of its own
+/// (`store::statements`).
+#[tokio::test]
 async fn durability_is_full_by_default_and_normal_on_request() {
     for (durability, expected) in [(Durability::Full, 2i64), (Durability::Normal, 1)] {
         let h = Harness::start_with(|c| c.durability = durability, |_| {}).await;

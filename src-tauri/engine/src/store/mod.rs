@@ -18,7 +18,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::{oneshot, watch, Mutex};
 
 pub use filter::{NotificationFilter, VerdictFilter};
 pub use prune::Pruned;
@@ -55,6 +55,10 @@ pub struct Store {
     pool: SqlitePool,
     jobs: flume::Sender<Job>,
     writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    /// Closes (its sender is dropped) once the writer's thread has ended, however it ended, and its
+    /// last answers are given.
+    stopped: watch::Receiver<()>,
+    publisher: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
     /// Bumped after each subscription write commits, so the receiver's cached view knows at once that
     /// it is stale (Graph may deliver within milliseconds of a create).
     subscription_writes: Arc<std::sync::atomic::AtomicU64>,
@@ -85,7 +89,7 @@ async fn checkpoint_regularly(pool: SqlitePool) {
 }
 
 impl Store {
-    /// Opens the store for reading only (the list commands): no writer task, no dedupe window, no
+    /// Opens the store for reading only (the list commands): no writer thread, no dedupe window, no
     /// checkpoints; writes through it fail with `Closed`.
     pub async fn open_reader(config: &EngineConfig) -> anyhow::Result<Store> {
         Self::open_with(config, Bus::new(), false).await
@@ -135,6 +139,8 @@ impl Store {
                 pool,
                 jobs,
                 writer: Arc::new(Mutex::new(None)),
+                stopped: watch::channel(()).1,
+                publisher: Arc::new(Mutex::new(None)),
                 subscription_writes: Arc::default(),
             });
         }
@@ -148,15 +154,38 @@ impl Store {
                 config.database_path().display()
             )
         })?;
-        let handle = writer::spawn(writer_conn, queue, seen, publish::Publisher::spawn(bus))
+        let (alive, stopped) = watch::channel(());
+        let (publisher, publishing) = publish::Publisher::spawn(bus, alive);
+        let handle = writer::spawn(writer_conn, queue, seen, publisher)
             .map_err(|error| anyhow::anyhow!("Cannot start the store's writer: {error}."))?;
         tokio::spawn(checkpoint_regularly(pool.clone()));
         Ok(Store {
             pool,
             jobs,
             writer: Arc::new(Mutex::new(Some(handle))),
+            stopped,
+            publisher: Arc::new(Mutex::new(Some(publishing))),
             subscription_writes: Arc::default(),
         })
+    }
+
+    /// Sends a job and waits for its answer; `Closed` once the writer has stopped, even for a job that
+    /// was still queued when it did.
+    async fn ask<T>(
+        &self,
+        job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job,
+    ) -> Result<T, StoreError> {
+        let (ack, done) = oneshot::channel();
+        self.jobs
+            .send_async(job(ack))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let mut stopped = self.stopped.clone();
+        tokio::select! {
+            biased;
+            answer = done => answer.map_err(|_| StoreError::Closed)?,
+            _ = stopped.changed() => Err(StoreError::Closed),
+        }
     }
 
     /// Stores a request and its notifications durably; returns once their group has committed.
@@ -166,17 +195,13 @@ impl Store {
         notifications: Vec<NotificationRow>,
         started: Instant,
     ) -> Result<(), StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::Record {
-                request,
-                notifications,
-                started,
-                ack: Some(ack),
-            })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        self.ask(|ack| Job::Record {
+            request,
+            notifications,
+            started,
+            ack: Some(ack),
+        })
+        .await
     }
 
     /// Queues a request record without waiting for its commit (handshakes and refusals: nothing in them
@@ -195,15 +220,12 @@ impl Store {
 
     /// Inserts or replaces a subscription (through the writer, like every write).
     pub async fn put_subscription(&self, subscription: Subscription) -> Result<(), StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::PutSubscription {
+        let written = self
+            .ask(|ack| Job::PutSubscription {
                 subscription: Box::new(subscription),
                 ack,
             })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        let written = done.await.map_err(|_| StoreError::Closed)?;
+            .await;
         self.subscription_writes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         written
@@ -217,90 +239,82 @@ impl Store {
 
     /// Sets (Some) or clears (None) a setting. Settings are never secrets: those go to `secrets`.
     pub async fn put_setting(&self, key: &str, value: Option<String>) -> Result<(), StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::Setting {
-                key: key.to_string(),
-                value,
-                ack,
-            })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        self.ask(|ack| Job::Setting {
+            key: key.to_string(),
+            value,
+            ack,
+        })
+        .await
     }
 
     /// Records a toast and whether the desktop showed it.
     pub async fn put_toast(&self, record: crate::model::ToastRecord) -> Result<(), StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::Toast {
-                record: Box::new(record),
-                ack,
-            })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        self.ask(|ack| Job::Toast {
+            record: Box::new(record),
+            ack,
+        })
+        .await
     }
 
     /// Records what the user's app answered a relayed delivery.
     pub async fn put_relay(&self, row: RelayRow) -> Result<(), StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::Relay {
-                row: Box::new(row),
-                ack,
-            })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        self.ask(|ack| Job::Relay {
+            row: Box::new(row),
+            ack,
+        })
+        .await
     }
 
     /// Adds, retires or deletes a certificate of rich notifications (public halves only).
     pub async fn change_certificate(&self, change: CertificateChange) -> Result<(), StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::Certificate { change, ack })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        self.ask(|ack| Job::Certificate { change, ack }).await
     }
 
     /// Records what the keeper did (through the writer, like every write).
     pub async fn put_keeper_event(&self, event: KeeperEvent) -> Result<(), StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::Keeper {
-                event: Box::new(event),
-                ack,
-            })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        self.ask(|ack| Job::Keeper {
+            event: Box::new(event),
+            ack,
+        })
+        .await
     }
 
     /// Deletes one batch (up to `limit` notifications and `limit` requests) received before
     /// `before_micros`; callers repeat until a batch comes back short.
     pub async fn prune_batch(&self, before_micros: i64, limit: u32) -> Result<Pruned, StoreError> {
-        let (ack, done) = oneshot::channel();
-        self.jobs
-            .send_async(Job::Prune {
-                before_micros,
-                limit,
-                ack,
-            })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        self.ask(|ack| Job::Prune {
+            before_micros,
+            limit,
+            ack,
+        })
+        .await
     }
 
-    /// Commits everything queued so far, then stops the writer. Later writes fail with `Closed`.
+    /// Returns once everything queued so far is committed and its events are on the bus (a front that
+    /// stops prints what its last requests stored).
+    pub async fn settled(&self) -> Result<(), StoreError> {
+        self.ask(|ack| Job::Settle { ack }).await
+    }
+
+    /// Commits everything queued so far, publishes its events, then stops the writer. Later writes
+    /// fail with `Closed`.
     pub async fn close(&self) {
         let (ack, done) = oneshot::channel();
         if self.jobs.send_async(Job::Shutdown { ack }).await.is_ok() {
-            let _ = done.await;
+            // Another close may have stopped the writer first, leaving this one's job unanswered.
+            let mut stopped = self.stopped.clone();
+            tokio::select! {
+                biased;
+                _ = done => {}
+                _ = stopped.changed() => {}
+            }
         }
         if let Some(handle) = self.writer.lock().await.take() {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        // The writer's end closed the publisher's queue; wait until the last events are out.
+        if let Some(task) = self.publisher.lock().await.take() {
+            let _ = task.await;
         }
         self.pool.close().await;
     }

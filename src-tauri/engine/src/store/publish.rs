@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tokio::sync::{oneshot, watch};
+
 use super::rows::{NotificationRow, RecordedRequests, RequestRow};
 use crate::bus::{Bus, Event};
 
@@ -22,20 +24,38 @@ pub(crate) enum Outcome {
     Failed {
         message: String,
     },
+    /// An answer to a caller, given once everything before it is published.
+    Reply(Box<dyn FnOnce() + Send>),
 }
 
-/// The writer's side: hands over outcomes in commit order.
+/// The writer's side: hands over outcomes in commit order. The task ends once this is dropped and the
+/// queue is empty.
 pub(crate) struct Publisher {
     outcomes: flume::Sender<Outcome>,
     bus: Bus,
+    gone: std::cell::Cell<bool>,
 }
 
 impl Publisher {
-    /// Starts the publishing task (on the current tokio runtime).
-    pub(crate) fn spawn(bus: Bus) -> Publisher {
+    /// Starts the publishing task (on the current tokio runtime). It holds `alive` until it ends,
+    /// after the writer has gone and every answer is given: whoever still waits on a job then learns
+    /// that the store is closed instead of waiting forever.
+    pub(crate) fn spawn(
+        bus: Bus,
+        alive: watch::Sender<()>,
+    ) -> (Publisher, tokio::task::JoinHandle<()>) {
         let (outcomes, queue) = flume::bounded(QUEUE);
-        tokio::spawn(run(queue, bus.clone()));
-        Publisher { outcomes, bus }
+        let publishing = bus.clone();
+        let task = tokio::spawn(async move {
+            run(queue, publishing).await;
+            drop(alive);
+        });
+        let publisher = Publisher {
+            outcomes,
+            bus,
+            gone: std::cell::Cell::new(false),
+        };
+        (publisher, task)
     }
 
     /// Whether anyone listens: committed rows are handed over only then.
@@ -44,8 +64,22 @@ impl Publisher {
     }
 
     pub(crate) fn send(&self, outcome: Outcome) {
-        // Fails only once the runtime is gone, and with it everyone who could have listened.
-        let _ = self.outcomes.send(outcome);
+        if let Err(flume::SendError(outcome)) = self.outcomes.send(outcome) {
+            if !self.gone.replace(true) {
+                tracing::warn!("the store's events stopped: their task is gone");
+            }
+            // Events have nowhere to go, but callers still get their answer.
+            if let Outcome::Reply(reply) = outcome {
+                reply();
+            }
+        }
+    }
+
+    /// Answers `ack` once the events of every earlier commit are on the bus.
+    pub(crate) fn reply<T: Send + 'static>(&self, ack: oneshot::Sender<T>, answer: T) {
+        self.send(Outcome::Reply(Box::new(move || {
+            let _ = ack.send(answer);
+        })));
     }
 }
 
@@ -59,6 +93,10 @@ fn publish(bus: &Bus, outcome: Outcome) {
     let (requests, notifications, duplicates) = match outcome {
         Outcome::Failed { message } => {
             bus.publish(Event::StoreFailed { message });
+            return;
+        }
+        Outcome::Reply(reply) => {
+            reply();
             return;
         }
         Outcome::Committed {

@@ -1,5 +1,5 @@
 //! What the receiver hands the writer: one recorded request and the notification items it carried, in
-//! the column form the multi-row INSERTs take, plus their conversion to the public records.
+//! the column form the writer's INSERTs take, plus their conversion to the public records.
 
 use std::sync::Arc;
 

@@ -16,14 +16,18 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 /// Opens the writer's connection with the store's settings. The database exists and is migrated by now
-/// (sqlx did that), and WAL is a property of the file, so only the per-connection settings are set here.
+/// (sqlx did that); WAL is asked for again in case another program turned it off meanwhile.
 pub(crate) fn connect(config: &EngineConfig) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open_with_flags(
         config.database_path(),
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(config.busy_timeout)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let journal: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !journal.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%journal, "the database is not in WAL mode: readers will wait for the writer");
+    }
     // FULL: a commit is on disk before its deliveries are acknowledged, power cut included.
     conn.pragma_update(
         None,
@@ -36,7 +40,7 @@ pub(crate) fn connect(config: &EngineConfig) -> Result<Connection, rusqlite::Err
     conn.pragma_update(None, "foreign_keys", true)?;
     // Checkpoints are the background task's job, off the commit path; the writer checkpoints by itself
     // only when the WAL outgrows what that task keeps up with (a sustained flood).
-    conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+    conn.pragma_update_and_check(None, "wal_autocheckpoint", 4000, |_| Ok(()))?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
 }
@@ -304,17 +308,18 @@ mod tests {
             config.durability = durability;
             Connection::open(config.database_path()).unwrap();
             let conn = connect(&config).unwrap();
-            let synchronous: i64 = conn
-                .query_row("PRAGMA synchronous", [], |row| row.get(0))
-                .unwrap();
+            let number = |name: &str| -> i64 {
+                conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+                    .unwrap()
+            };
             let journal: String = conn
                 .query_row("PRAGMA journal_mode", [], |row| row.get(0))
                 .unwrap();
-            assert_eq!(
-                (synchronous, journal.as_str()),
-                (level, "wal"),
-                "{durability:?}"
-            );
+            assert_eq!(number("synchronous"), level, "{durability:?}");
+            assert_eq!(journal, "wal");
+            // Another process holding the write lock is waited for, not an instant failure.
+            assert_eq!(number("busy_timeout"), 5_000);
+            assert_eq!(number("foreign_keys"), 1);
         }
     }
 }

@@ -103,6 +103,10 @@ pub(crate) enum Job {
         limit: u32,
         ack: oneshot::Sender<Result<Pruned, StoreError>>,
     },
+    /// Answered once everything queued before it is committed and its events are on the bus.
+    Settle {
+        ack: Ack,
+    },
     Shutdown {
         ack: oneshot::Sender<()>,
     },
@@ -156,6 +160,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
         let mut relays = Vec::new();
         let mut toasts = Vec::new();
         let mut prunes = Vec::new();
+        let mut settles = Vec::new();
         for job in group {
             match job {
                 Job::Record { .. } => records.push(job),
@@ -172,6 +177,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
                     limit,
                     ack,
                 } => prunes.push((before_micros, limit, ack)),
+                Job::Settle { ack } => settles.push(ack),
                 Job::Shutdown { ack } => shutdown = Some(ack),
             }
         }
@@ -184,27 +190,32 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
             &mut seen,
             &publisher,
         );
+        // These callers publish events of their own once answered (a relay, what the keeper did), so
+        // they are answered through the publisher: after the events of every earlier commit.
         for (event, ack) in keeper {
-            let _ = ack.send(statements::insert_keeper_event(&conn, &event));
+            publisher.reply(ack, statements::insert_keeper_event(&conn, &event));
         }
         for (key, value, ack) in settings {
-            let _ = ack.send(statements::put_setting(&conn, &key, value.as_deref()));
+            publisher.reply(ack, statements::put_setting(&conn, &key, value.as_deref()));
         }
         for (record, ack) in toasts {
-            let _ = ack.send(statements::insert_toast(&conn, &record));
+            publisher.reply(ack, statements::insert_toast(&conn, &record));
         }
         for (change, ack) in certificates {
-            let _ = ack.send(statements::change_certificate(&conn, change));
+            publisher.reply(ack, statements::change_certificate(&conn, change));
         }
         if !relays.is_empty() {
             let written =
                 statements::insert_relays(&mut conn, relays.iter().map(|(row, _)| &**row));
             for (_, ack) in relays {
-                let _ = ack.send(written.clone());
+                publisher.reply(ack, written.clone());
             }
         }
         for (before_micros, limit, ack) in prunes {
-            let _ = ack.send(prune::batch(&mut conn, before_micros, limit));
+            publisher.reply(ack, prune::batch(&mut conn, before_micros, limit));
+        }
+        for ack in settles {
+            publisher.reply(ack, Ok(()));
         }
         if let Some(ack) = shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
@@ -366,6 +377,11 @@ fn write(
     subscriptions: &[(Box<Subscription>, Ack)],
     latencies: &[(String, i64)],
 ) -> Result<(), StoreError> {
+    if !conn.is_autocommit() {
+        // A transaction an earlier failure left open (its ROLLBACK failed too) would make every later
+        // group fail with "cannot start a transaction within a transaction".
+        let _ = conn.execute_batch("ROLLBACK");
+    }
     let tx = conn.transaction()?;
     statements::insert_requests(&tx, requests)?;
     statements::insert_notifications(&tx, notifications, duplicates)?;
