@@ -34,10 +34,6 @@ impl Stored {
         self.0.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.0.iter().map(|slice| slice.len()).sum()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = &Notification> {
         self.0.iter().flat_map(|slice| slice.iter())
     }

@@ -175,9 +175,7 @@ async fn deliveries_older_than_the_retention_go_and_recent_ones_stay() {
 
 /// Rows of `table` in the database file, read by a connection of its own.
 async fn count(h: &Harness, table: &str) -> i64 {
-    use sqlx::Connection;
-    let url = format!("sqlite://{}", h.engine.config().database_path().display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let mut conn = h.another_connection().await;
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
         .fetch_one(&mut conn)
         .await

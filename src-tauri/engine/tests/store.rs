@@ -9,7 +9,7 @@ use common::{message_item, Harness};
 use hookscope_engine::store::{NotificationQuery, RequestQuery};
 use hookscope_engine::{Durability, Event};
 use serde_json::json;
-use sqlx::{Connection, Executor};
+use sqlx::Executor;
 
 #[tokio::test]
 async fn a_store_that_cannot_write_answers_503_and_recovers() {
@@ -17,8 +17,7 @@ async fn a_store_that_cannot_write_answers_503_and_recovers() {
     h.subscription("sub-a", Some("s")).await;
 
     // Another process holds the write lock (a long exclusive transaction).
-    let url = format!("sqlite://{}", h.engine.config().database_path().display());
-    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let mut other = h.another_connection().await;
     other.execute("BEGIN EXCLUSIVE").await.unwrap();
 
     let batch = json!({ "value": [message_item("sub-a", Some("s"), 1)] });
@@ -202,8 +201,7 @@ async fn a_group_that_fails_midway_leaves_nothing_behind_and_the_next_commits() 
     let h = Harness::start().await;
     h.subscription("sub-a", Some("s")).await;
     // Another program makes the notification INSERT fail after the request row went in.
-    let url = format!("sqlite://{}", h.engine.config().database_path().display());
-    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let mut other = h.another_connection().await;
     other
         .execute(
             "CREATE TRIGGER refuse BEFORE INSERT ON notifications \

@@ -18,7 +18,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{oneshot, watch, Mutex};
+use tokio::sync::{oneshot, watch};
 
 pub use filter::{NotificationFilter, VerdictFilter};
 pub use prune::Pruned;
@@ -54,11 +54,9 @@ impl From<sqlx::Error> for StoreError {
 pub struct Store {
     pool: SqlitePool,
     jobs: flume::Sender<Job>,
-    writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     /// Closes (its sender is dropped) once the writer's thread has ended, however it ended, and its
-    /// last answers are given.
+    /// last events and answers are out.
     stopped: watch::Receiver<()>,
-    publisher: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
     /// Bumped after each subscription write commits, so the receiver's cached view knows at once that
     /// it is stale (Graph may deliver within milliseconds of a create).
     subscription_writes: Arc<std::sync::atomic::AtomicU64>,
@@ -138,9 +136,7 @@ impl Store {
             return Ok(Store {
                 pool,
                 jobs,
-                writer: Arc::new(Mutex::new(None)),
                 stopped: watch::channel(()).1,
-                publisher: Arc::new(Mutex::new(None)),
                 subscription_writes: Arc::default(),
             });
         }
@@ -155,16 +151,14 @@ impl Store {
             )
         })?;
         let (alive, stopped) = watch::channel(());
-        let (publisher, publishing) = publish::Publisher::spawn(bus, alive);
-        let handle = writer::spawn(writer_conn, queue, seen, publisher)
+        let publisher = publish::Publisher::spawn(bus, alive);
+        writer::spawn(writer_conn, queue, seen, publisher)
             .map_err(|error| anyhow::anyhow!("Cannot start the store's writer: {error}."))?;
         tokio::spawn(checkpoint_regularly(pool.clone()));
         Ok(Store {
             pool,
             jobs,
-            writer: Arc::new(Mutex::new(Some(handle))),
             stopped,
-            publisher: Arc::new(Mutex::new(Some(publishing))),
             subscription_writes: Arc::default(),
         })
     }
@@ -299,23 +293,9 @@ impl Store {
     /// Commits everything queued so far, publishes its events, then stops the writer. Later writes
     /// fail with `Closed`.
     pub async fn close(&self) {
-        let (ack, done) = oneshot::channel();
-        if self.jobs.send_async(Job::Shutdown { ack }).await.is_ok() {
-            // Another close may have stopped the writer first, leaving this one's job unanswered.
-            let mut stopped = self.stopped.clone();
-            tokio::select! {
-                biased;
-                _ = done => {}
-                _ = stopped.changed() => {}
-            }
-        }
-        if let Some(handle) = self.writer.lock().await.take() {
-            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
-        }
-        // The writer's end closed the publisher's queue; wait until the last events are out.
-        if let Some(task) = self.publisher.lock().await.take() {
-            let _ = task.await;
-        }
+        // Fails only when the writer has gone already (another close, or a store opened for reading).
+        let _ = self.jobs.send_async(Job::Shutdown).await;
+        let _ = self.stopped.clone().changed().await;
         self.pool.close().await;
     }
 

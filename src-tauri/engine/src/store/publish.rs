@@ -40,22 +40,18 @@ impl Publisher {
     /// Starts the publishing task (on the current tokio runtime). It holds `alive` until it ends,
     /// after the writer has gone and every answer is given: whoever still waits on a job then learns
     /// that the store is closed instead of waiting forever.
-    pub(crate) fn spawn(
-        bus: Bus,
-        alive: watch::Sender<()>,
-    ) -> (Publisher, tokio::task::JoinHandle<()>) {
+    pub(crate) fn spawn(bus: Bus, alive: watch::Sender<()>) -> Publisher {
         let (outcomes, queue) = flume::bounded(QUEUE);
         let publishing = bus.clone();
-        let task = tokio::spawn(async move {
+        tokio::spawn(async move {
             run(queue, publishing).await;
             drop(alive);
         });
-        let publisher = Publisher {
+        Publisher {
             outcomes,
             bus,
             gone: std::cell::Cell::new(false),
-        };
-        (publisher, task)
+        }
     }
 
     /// Whether anyone listens: committed rows are handed over only then.

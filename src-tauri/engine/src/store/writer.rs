@@ -71,10 +71,7 @@ pub(crate) enum Job {
         ack: Ack,
     },
     /// Rare (a few a day per subscription), so each gets a statement of its own after the group.
-    Keeper {
-        event: Box<KeeperEvent>,
-        ack: Ack,
-    },
+    Keeper { event: Box<KeeperEvent>, ack: Ack },
     /// A setting set (Some) or cleared (None); rare, so a statement of its own like the keeper's.
     Setting {
         key: String,
@@ -82,20 +79,11 @@ pub(crate) enum Job {
         ack: Ack,
     },
     /// What the user's app answered a relayed delivery; one statement after the group.
-    Relay {
-        row: Box<RelayRow>,
-        ack: Ack,
-    },
+    Relay { row: Box<RelayRow>, ack: Ack },
     /// A toast shown or not; a few a minute at most (they are coalesced), so a statement of its own.
-    Toast {
-        record: Box<ToastRecord>,
-        ack: Ack,
-    },
+    Toast { record: Box<ToastRecord>, ack: Ack },
     /// Certificates change a few times a year; a statement of its own.
-    Certificate {
-        change: CertificateChange,
-        ack: Ack,
-    },
+    Certificate { change: CertificateChange, ack: Ack },
     /// One bounded batch of retention deletes; the pruner sends the next once this one is done, so
     /// deliveries queued meanwhile commit in between.
     Prune {
@@ -104,24 +92,23 @@ pub(crate) enum Job {
         ack: oneshot::Sender<Result<Pruned, StoreError>>,
     },
     /// Answered once everything queued before it is committed and its events are on the bus.
-    Settle {
-        ack: Ack,
-    },
-    Shutdown {
-        ack: oneshot::Sender<()>,
-    },
+    Settle { ack: Ack },
+    /// Commits what was queued before it, then ends the thread.
+    Shutdown,
 }
 
-/// Starts the writer's thread; it ends after a `Shutdown` job, or once every sender is gone.
+/// Starts the writer's thread; it ends after a `Shutdown` job, or once every sender is gone. Its end
+/// drops `publisher`, which lets the publishing task finish and the store know it has stopped.
 pub(crate) fn spawn(
     conn: Connection,
     jobs: flume::Receiver<Job>,
     seen: Seen,
     publisher: Publisher,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("hookscope-writer".into())
         .spawn(move || run(conn, jobs, seen, publisher))
+        .map(drop)
 }
 
 fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publisher: Publisher) {
@@ -151,7 +138,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
                 Err(_) => break,
             }
         }
-        let mut shutdown = None;
+        let mut shutdown = false;
         let mut records = Vec::new();
         let mut subscriptions = Vec::new();
         let mut keeper = Vec::new();
@@ -178,7 +165,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
                     ack,
                 } => prunes.push((before_micros, limit, ack)),
                 Job::Settle { ack } => settles.push(ack),
-                Job::Shutdown { ack } => shutdown = Some(ack),
+                Job::Shutdown => shutdown = true,
             }
         }
         commit_group(
@@ -217,12 +204,9 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
         for ack in settles {
             publisher.reply(ack, Ok(()));
         }
-        if let Some(ack) = shutdown {
+        if shutdown {
             // Everything queued before the shutdown was in this group; finish the bookkeeping and stop.
-            flush_latencies(&mut conn, &mut latencies);
-            let _ = conn.close();
-            let _ = ack.send(());
-            return;
+            break;
         }
     }
     flush_latencies(&mut conn, &mut latencies);

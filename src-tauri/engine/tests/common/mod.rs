@@ -50,6 +50,16 @@ impl Harness {
         }
     }
 
+    /// A connection of its own to the engine's database file, as another program would open it.
+    pub async fn another_connection(&self) -> sqlx::SqliteConnection {
+        use sqlx::Connection;
+        let url = format!(
+            "sqlite://{}",
+            self.engine.config().database_path().display()
+        );
+        sqlx::SqliteConnection::connect(&url).await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
