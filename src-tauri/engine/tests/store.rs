@@ -1,5 +1,5 @@
 //! The store on a real SQLite file: 503 while it cannot persist (and recovery after), keyset pages over
-//! a large table, the durability setting, and the live bus fed by commits.
+//! a large table, the durability setting, checkpoints off the writer, and the live bus fed by commits.
 
 mod common;
 
@@ -241,6 +241,34 @@ async fn closing_twice_at_once_returns_and_later_writes_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(refused.to_string(), "the store is closed");
+}
+
+#[tokio::test]
+async fn deliveries_reach_the_database_file_itself_while_the_receiver_runs() {
+    let h = Harness::start().await;
+    h.subscription("sub-a", Some("s")).await;
+    let file = h.engine.config().database_path();
+    let size = || std::fs::metadata(&file).unwrap().len();
+    // What opening the store wrote is copied by the first pass, a second in.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let before = size();
+    let batch = json!({
+        "value": (0..100).map(|n| message_item("sub-a", Some("s"), n)).collect::<Vec<_>>()
+    });
+    for _ in 0..5 {
+        assert_eq!(h.post_json("/notifications", &batch).await.status(), 202);
+    }
+    // The writer copies the WAL back only once it holds thousands of pages; a copy of the database
+    // file alone (a backup, another tool) should not lag that far behind.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while size() <= before {
+        assert!(
+            Instant::now() < deadline,
+            "the database file stayed at {before} bytes: the deliveries are only in the WAL"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.stop().await;
 }
 
 /// The readers' connections; the writer's, which commits deliveries, has a unit test of its own
