@@ -63,6 +63,20 @@ pub fn resolve_data_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 pub const DEFAULT_PORT: u16 = 7878;
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Graph batches a few dozen items at most; a thousand is far above anything it sends and still a
+/// request the receiver judges and stores in milliseconds (docs/public-edge.md).
+pub const DEFAULT_MAX_ITEMS: usize = 1_000;
+/// Graph opens a handful of connections at a time; each one costs a task and its buffers.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// From a connection's start, or from the end of its last answer, to a complete request head: so it is
+/// the keep-alive idle timeout too (hyper runs one clock for both).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// From the request head to the body's last byte. Graph sends a batch in one go; 8 MiB takes under a
+/// second even on a slow uplink.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bodies being read at once, all connections together; a delivery past it waits for room, then is
+/// answered 503 so Graph retries. Never below one body at the size limit.
+pub const DEFAULT_BODY_BUDGET: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ReceiverOptions {
@@ -73,6 +87,16 @@ pub struct ReceiverOptions {
     pub public_url: Option<String>,
     /// Larger bodies are answered 413 (and still recorded, truncated).
     pub body_limit: usize,
+    /// Batches with more items are answered 413 before any item is judged.
+    pub max_items: usize,
+    /// Connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// See [`DEFAULT_HEADER_TIMEOUT`].
+    pub header_timeout: Duration,
+    /// See [`DEFAULT_BODY_TIMEOUT`].
+    pub body_timeout: Duration,
+    /// See [`DEFAULT_BODY_BUDGET`].
+    pub body_budget: usize,
     /// Hand each accepted delivery on to the user's app (`--forward-to`).
     pub relay: Option<crate::relay::RelayOptions>,
 }
@@ -84,6 +108,11 @@ impl Default for ReceiverOptions {
             port: DEFAULT_PORT,
             public_url: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            max_items: DEFAULT_MAX_ITEMS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            body_budget: DEFAULT_BODY_BUDGET,
             relay: None,
         }
     }

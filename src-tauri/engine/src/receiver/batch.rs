@@ -5,7 +5,12 @@
 //! the wrong types takes the slow path through `serde_json::Value`, to say exactly what is wrong.
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::marker::PhantomData;
 
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -15,20 +20,8 @@ use super::verdicts::{ClientStateCheck, Snapshot};
 use crate::model::Verdict;
 use crate::store::NotificationRow;
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    value: Vec<&'a RawValue>,
-    /// Outer None: no such key; inner None: `null`, which Graph sends when it could not encrypt.
-    #[serde(rename = "validationTokens", default, deserialize_with = "present")]
-    validation_tokens: Option<Option<Vec<String>>>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<Vec<String>>>, D::Error> {
-    Option::<Vec<String>>::deserialize(deserializer).map(Some)
-}
+/// At most this many `validationTokens`: Graph sends one per tenant and app the batch's items come from.
+const MAX_TOKENS: usize = 100;
 
 /// What a batch said about `validationTokens`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,25 +36,184 @@ pub struct Batch<'a> {
     pub tokens: Tokens,
 }
 
-/// Why a body is not a notification batch at all (answered 400).
-pub fn parse(body: &[u8]) -> Result<Batch<'_>, String> {
-    match serde_json::from_slice::<Envelope>(body) {
-        Ok(envelope) => Ok(Batch {
-            items: envelope.value,
-            tokens: match envelope.validation_tokens {
-                None => Tokens::Absent,
-                Some(None) => Tokens::Null,
-                Some(Some(tokens)) => Tokens::Present(tokens),
-            },
-        }),
+/// Why a body is not a batch the receiver will judge.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not JSON, or not `{"value": [...]}` (answered 400).
+    Malformed(String),
+    /// More items or tokens than the receiver takes, found while reading (answered 413).
+    TooMany(String),
+}
+
+/// Reads the envelope, counting items as they are read: past `max_items` it stops at once, before
+/// the rest of the array is even scanned, so a body of millions of `{}` costs no more than a thousand.
+pub fn parse(body: &[u8], max_items: usize) -> Result<Batch<'_>, Refusal> {
+    let over = Cell::new(None);
+    let seed = EnvelopeSeed {
+        max_items,
+        over: &over,
+    };
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let parsed = seed
+        .deserialize(&mut reader)
+        .and_then(|batch| reader.end().map(|()| batch));
+    match parsed {
+        Ok(batch) => Ok(batch),
+        Err(_) if over.get().is_some() => Err(Refusal::TooMany(over.get().map(|what| match what {
+            Over::Items => format!("The batch holds more than {max_items} notifications, the receiver's limit; it was refused whole (raise --max-items if you really send batches this large)."),
+            Over::Tokens => format!("The batch carries more than {MAX_TOKENS} validationTokens; Graph sends one per tenant and app, so it was refused whole."),
+        }).unwrap_or_default())),
         // Only on the error path: find out whether it is broken JSON or just the wrong shape.
-        Err(shape_error) => Err(match serde_json::from_slice::<Value>(body) {
+        Err(shape_error) => Err(Refusal::Malformed(match serde_json::from_slice::<IgnoredAny>(body) {
             Err(error) => format!("The body is not valid JSON ({error})."),
-            Ok(Value::Object(map)) if map.contains_key("value") => {
+            Ok(_) if looks_like_a_batch(body) => {
                 format!("The batch has the wrong shape ({shape_error}); expected {{\"value\": [notifications]}}.")
             }
             Ok(_) => "Expected a JSON object with a \"value\" array of notifications.".to_owned(),
-        }),
+        })),
+    }
+}
+
+/// Whether a valid JSON body is an object with a `value` key (then its shape is what is wrong).
+fn looks_like_a_batch(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Keys {
+        #[serde(default)]
+        value: Option<IgnoredAny>,
+    }
+    serde_json::from_slice::<Keys>(body).is_ok_and(|keys| keys.value.is_some())
+}
+
+#[derive(Clone, Copy)]
+enum Over {
+    Items,
+    Tokens,
+}
+
+struct EnvelopeSeed<'c> {
+    max_items: usize,
+    over: &'c Cell<Option<Over>>,
+}
+
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'_> {
+    type Value = Batch<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
+    type Value = Batch<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with a \"value\" array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut items = None;
+        let mut tokens = Tokens::Absent;
+        let mut tokens_seen = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "value" if items.is_some() => return Err(A::Error::duplicate_field("value")),
+                "value" => {
+                    items = Some(map.next_value_seed(Capped::<&'de RawValue> {
+                        max: self.max_items,
+                        over: self.over,
+                        what: Over::Items,
+                        item: PhantomData,
+                    })?)
+                }
+                "validationTokens" if tokens_seen => {
+                    return Err(A::Error::duplicate_field("validationTokens"))
+                }
+                "validationTokens" => {
+                    tokens_seen = true;
+                    tokens = match map.next_value_seed(OptionSeed(Capped::<String> {
+                        max: MAX_TOKENS,
+                        over: self.over,
+                        what: Over::Tokens,
+                        item: PhantomData,
+                    }))? {
+                        None => Tokens::Null,
+                        Some(tokens) => Tokens::Present(tokens),
+                    };
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let items = items.ok_or_else(|| A::Error::missing_field("value"))?;
+        Ok(Batch { items, tokens })
+    }
+}
+
+/// An array read into a Vec that refuses its `max + 1`th element.
+struct Capped<'c, T> {
+    max: usize,
+    over: &'c Cell<Option<Over>>,
+    what: Over,
+    item: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Capped<'_, T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Capped<'_, T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+        let mut out = Vec::new();
+        while let Some(element) = seq.next_element::<T>()? {
+            if out.len() == self.max {
+                self.over.set(Some(self.what));
+                return Err(S::Error::custom("too many elements"));
+            }
+            out.push(element);
+        }
+        Ok(out)
+    }
+}
+
+/// `null` or what the inner seed reads.
+struct OptionSeed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for OptionSeed<S> {
+    type Value = Option<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionSeed<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("null or an array")
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(deserializer).map(Some)
     }
 }
 

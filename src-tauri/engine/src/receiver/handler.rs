@@ -10,7 +10,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::capture::{self, BodyRead};
+use super::capture::{self, BodyBudget, BodyRead, OVERSIZED_KEPT};
 use super::rich::RichChecks;
 use super::verdicts::SubscriptionBook;
 use super::{batch, handshake, LIFECYCLE_PATH, NOTIFICATIONS_PATH};
@@ -29,6 +29,10 @@ pub struct ReceiverState {
     /// `--forward-to`: accepted deliveries are handed on to the user's app after they are stored.
     pub relay: Option<Arc<Relay>>,
     pub body_limit: usize,
+    pub max_items: usize,
+    /// From the request head to the body's last byte.
+    pub body_timeout: std::time::Duration,
+    pub budget: BodyBudget,
 }
 
 pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) -> Response {
@@ -80,9 +84,11 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         return plain(StatusCode::OK, Bytes::from(token));
     }
 
-    let kind = match parts.uri.path().trim_end_matches('/') {
-        NOTIFICATIONS_PATH => RequestKind::Notifications,
-        LIFECYCLE_PATH => RequestKind::Lifecycle,
+    // By suffix: a proxy in front may keep a path prefix (`https://host/hooks/notifications`).
+    let route = parts.uri.path().trim_end_matches('/');
+    let kind = match () {
+        _ if route.ends_with(NOTIFICATIONS_PATH) => RequestKind::Notifications,
+        _ if route.ends_with(LIFECYCLE_PATH) => RequestKind::Lifecycle,
         _ => {
             let message = format!(
                 "Nothing is received at {}: Graph notifications go to {NOTIFICATIONS_PATH} and lifecycle events to {LIFECYCLE_PATH}.",
@@ -139,8 +145,11 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
             too_large(),
         );
     }
-    let bytes = match capture::read_body(body, state.body_limit).await {
-        BodyRead::Complete(bytes) => bytes,
+    let deadline = tokio::time::Instant::from_std(started) + state.body_timeout;
+    let (bytes, _held) = match capture::read_body(body, state.body_limit, deadline, &state.budget)
+        .await
+    {
+        BodyRead::Complete { bytes, held } => (bytes, held),
         BodyRead::TooLarge { kept, seen } => {
             row.body = kept;
             row.body_size = seen;
@@ -160,12 +169,44 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
             let message = format!("The body could not be read ({message}).");
             return refuse(&state, row, started, StatusCode::BAD_REQUEST, message);
         }
+        BodyRead::TimedOut { kept, seen } => {
+            row.body = kept;
+            row.body_size = seen;
+            row.body_truncated = true;
+            let message = format!(
+                "The body did not arrive within {} s of the request head; send it in one go.",
+                state.body_timeout.as_secs_f64()
+            );
+            return refuse(&state, row, started, StatusCode::REQUEST_TIMEOUT, message);
+        }
+        BodyRead::Busy { kept, seen } => {
+            row.body = kept;
+            row.body_size = seen;
+            row.body_truncated = true;
+            let message = "The receiver is reading too many bodies at once; Graph retries this delivery shortly.".to_owned();
+            let mut response = refuse(
+                &state,
+                row,
+                started,
+                StatusCode::SERVICE_UNAVAILABLE,
+                message,
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
     };
     row.body_size = bytes.len() as u64;
     row.body = bytes.clone();
-    let parsed = match batch::parse(&bytes) {
+    let parsed = match batch::parse(&bytes, state.max_items) {
         Ok(parsed) => parsed,
-        Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
+        Err(batch::Refusal::Malformed(message)) => {
+            return refuse(&state, row, started, StatusCode::BAD_REQUEST, message)
+        }
+        Err(batch::Refusal::TooMany(message)) => {
+            return refuse(&state, row, started, StatusCode::PAYLOAD_TOO_LARGE, message)
+        }
     };
     let items = match batch::read(&parsed.items) {
         Ok(items) => items,
@@ -308,6 +349,8 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// Answers a request that is not a delivery with a plain sentence, and records it without waiting.
+/// Its body is kept only up to the first part an oversized body keeps: junk sent to a public URL must
+/// not fill the disk, and its size is recorded either way.
 fn refuse(
     state: &ReceiverState,
     mut row: RequestRow,
@@ -315,6 +358,11 @@ fn refuse(
     status: StatusCode,
     message: String,
 ) -> Response {
+    if row.body.len() > OVERSIZED_KEPT {
+        row.body
+            .truncate(capture::head_len(&row.body, OVERSIZED_KEPT));
+        row.body_truncated = true;
+    }
     row.kind = RequestKind::Invalid;
     row.status = status.as_u16();
     row.response = message.clone();

@@ -6,6 +6,7 @@ pub(crate) mod capture;
 mod handler;
 mod handshake;
 mod rich;
+mod serve;
 mod verdicts;
 
 use std::net::SocketAddr;
@@ -21,6 +22,8 @@ use crate::rich::Keychain;
 use crate::store::Store;
 use handler::ReceiverState;
 use verdicts::SubscriptionBook;
+
+pub use serve::BUSY_MESSAGE;
 
 pub const NOTIFICATIONS_PATH: &str = "/notifications";
 pub const LIFECYCLE_PATH: &str = "/lifecycle";
@@ -101,7 +104,8 @@ impl RunningReceiver {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        if tokio::time::timeout(STOP_GRACE, &mut self.task)
+        // The serve loop gives connections STOP_GRACE itself; this only guards against a loop that hangs.
+        if tokio::time::timeout(STOP_GRACE * 2, &mut self.task)
             .await
             .is_err()
         {
@@ -141,19 +145,20 @@ pub async fn start(
         store,
         bus,
         body_limit: options.body_limit,
+        max_items: options.max_items,
+        body_timeout: options.body_timeout,
+        budget: capture::BodyBudget::new(options.body_budget.max(options.body_limit)),
     });
     let app = axum::Router::new()
         .fallback(handler::receive)
         .with_state(state);
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "the receiver stopped with an error");
-        }
-    });
+    let limits = serve::Limits {
+        max_connections: options.max_connections,
+        header_timeout: options.header_timeout,
+        grace: STOP_GRACE,
+    };
+    let task = tokio::spawn(serve::serve(listener, app, limits, stopped));
     Ok(RunningReceiver {
         urls: ReceiverUrls::new(local_addr, public_url),
         local_addr,

@@ -19,8 +19,11 @@ use super::StoreError;
 use crate::model::ToastRecord;
 use crate::model::{KeeperEvent, Subscription};
 
-/// Upper bound on the jobs folded into one transaction, so a flood cannot make a commit unbounded.
+/// Upper bounds on what one transaction folds in, so a flood cannot make a commit unbounded: one
+/// commit's time is what every delivery queued behind it waits, and Graph waits 3 s at most.
 const MAX_GROUP_JOBS: usize = 4_096;
+const MAX_GROUP_ROWS: usize = 16_384;
+const MAX_GROUP_BYTES: usize = 32 * 1024 * 1024;
 /// Requests kept across a failed commit so the inspector still shows them once the store recovers:
 /// bounded in bytes, and given up after a few tries so one row that can never be written cannot block
 /// the deliveries behind it.
@@ -117,8 +120,12 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
         pending: Vec::new(),
         written_at: Instant::now(),
     };
+    // A job that did not fit in the last group: it opens the next one.
+    let mut held: Option<Job> = None;
     loop {
-        let first = if latencies.pending.is_empty() {
+        let first = if held.is_some() {
+            None
+        } else if latencies.pending.is_empty() {
             jobs.recv().ok()
         } else {
             match jobs.recv_timeout(LATENCY_FLUSH_DELAY) {
@@ -130,14 +137,10 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
                 Err(flume::RecvTimeoutError::Disconnected) => None,
             }
         };
-        let Some(first) = first else { break };
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP_JOBS {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
+        let Some(first) = held.take().or(first) else {
+            break;
+        };
+        let group = take_group(first, &jobs, &mut held);
         let mut shutdown = false;
         let mut records = Vec::new();
         let mut subscriptions = Vec::new();
@@ -211,6 +214,38 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
     }
     flush_latencies(&mut conn, &mut latencies);
     let _ = conn.close();
+}
+
+/// What a job adds to a group: rows (a request and its notifications) and body bytes.
+fn weight(job: &Job) -> (usize, usize) {
+    match job {
+        Job::Record {
+            request,
+            notifications,
+            ..
+        } => (1 + notifications.len(), request.body.len()),
+        _ => (1, 0),
+    }
+}
+
+/// The next group: `first`, then whatever is queued, up to the bounds in jobs, rows and bytes. The
+/// job that would break a bound is kept in `held` for the next group (a lone oversized job still
+/// gets a group of its own).
+fn take_group(first: Job, jobs: &flume::Receiver<Job>, held: &mut Option<Job>) -> Vec<Job> {
+    let (mut rows, mut bytes) = weight(&first);
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP_JOBS {
+        let Ok(job) = jobs.try_recv() else { break };
+        let (more_rows, more_bytes) = weight(&job);
+        if rows + more_rows > MAX_GROUP_ROWS || bytes + more_bytes > MAX_GROUP_BYTES {
+            *held = Some(job);
+            break;
+        }
+        rows += more_rows;
+        bytes += more_bytes;
+        group.push(job);
+    }
+    group
 }
 
 /// Requests refused with 503 while the store could not write, waiting to be recorded.
@@ -386,4 +421,91 @@ fn flush_latencies(conn: &mut Connection, latencies: &mut Latencies) {
         tracing::warn!(%error, "could not record latencies");
     }
     latencies.written();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RequestKind, Verdict};
+
+    fn record(items: usize, body_bytes: usize) -> Job {
+        let request = RequestRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            received_at: 0,
+            method: "POST".into(),
+            path: "/notifications".into(),
+            query: None,
+            headers: serde_json::Map::new(),
+            body: bytes::Bytes::from(vec![b' '; body_bytes]),
+            body_size: body_bytes as u64,
+            body_truncated: false,
+            kind: RequestKind::Notifications,
+            status: 202,
+            response: String::new(),
+            latency_us: None,
+            replay_of: None,
+        };
+        let notification = NotificationRow {
+            id: String::new(),
+            request_id: request.id.clone(),
+            position: 0,
+            received_at: 0,
+            subscription_id: None,
+            change_type: None,
+            lifecycle_event: None,
+            verdict: Verdict::Accepted,
+            reason: None,
+            dedupe_key: [0; 16],
+            decrypted: None,
+            tokens_valid: None,
+            item_offset: 0,
+            item_length: 0,
+        };
+        Job::Record {
+            request,
+            notifications: vec![notification; items],
+            started: Instant::now(),
+            ack: None,
+        }
+    }
+
+    /// Drains the queue into groups as the writer's loop does, returning each group's size in jobs.
+    fn groups(queued: Vec<Job>) -> Vec<usize> {
+        let (send, jobs) = flume::unbounded();
+        for job in queued {
+            send.send(job).unwrap();
+        }
+        let mut held = None;
+        let mut sizes = Vec::new();
+        while let Some(first) = held.take().or_else(|| jobs.try_recv().ok()) {
+            sizes.push(take_group(first, &jobs, &mut held).len());
+        }
+        sizes
+    }
+
+    #[test]
+    fn a_group_stops_at_its_byte_bound() {
+        // 12 MiB bodies: two fit in 32 MiB, the third opens the next group.
+        let big = 12 * 1024 * 1024;
+        assert_eq!(
+            groups((0..5).map(|_| record(1, big)).collect()),
+            vec![2, 2, 1]
+        );
+    }
+
+    #[test]
+    fn a_group_stops_at_its_row_bound() {
+        // 1,000 items and their request: 16 such requests are 16,016 rows, a 17th would pass 16,384.
+        assert_eq!(
+            groups((0..20).map(|_| record(1_000, 10)).collect()),
+            vec![16, 4]
+        );
+    }
+
+    #[test]
+    fn small_jobs_still_fold_into_one_group() {
+        assert_eq!(groups((0..100).map(|_| record(1, 10)).collect()), vec![100]);
+        // A lone job over a bound still gets a group of its own rather than waiting for ever.
+        assert_eq!(groups(vec![record(20_000, 10), record(1, 10)]), vec![1, 1]);
+    }
 }
