@@ -18,7 +18,7 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
         Some(target) => {
             let mut relay = hookscope_engine::relay::RelayOptions::new(target)?;
             relay.handshake = args.forward_handshake;
-            relay.timeout = forward_timeout(&args.forward_timeout)?;
+            relay.timeout = duration("--forward-timeout", &args.forward_timeout)?;
             Some(relay)
         }
         None => None,
@@ -28,7 +28,12 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
         port: args.port,
         public_url: args.public_url,
         body_limit: args.body_limit,
+        max_items: args.max_items.max(1),
+        max_connections: args.max_connections.max(1),
+        header_timeout: duration("--header-timeout", &args.header_timeout)?,
+        body_timeout: duration("--body-timeout", &args.body_timeout)?,
         relay,
+        ..ReceiverOptions::default()
     };
     let ngrok = matches!(args.tunnel, super::Tunnel::Ngrok);
     if ngrok && options.public_url.is_some() {
@@ -347,7 +352,7 @@ pub(super) fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = 
 }
 
 /// `500ms`, `10s`, `1m`, or a bare number of seconds; never zero (every hand-on would time out).
-fn forward_timeout(text: &str) -> anyhow::Result<std::time::Duration> {
+fn duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
     let text = text.trim();
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
@@ -361,9 +366,7 @@ fn forward_timeout(text: &str) -> anyhow::Result<std::time::Duration> {
         _ => std::time::Duration::ZERO,
     };
     if timeout.is_zero() {
-        anyhow::bail!(
-            "--forward-timeout {text:?} is not a duration above zero; use 500ms, 10s or 1m."
-        );
+        anyhow::bail!("{flag} {text:?} is not a duration above zero; use 500ms, 10s or 1m.");
     }
     Ok(timeout)
 }
@@ -374,19 +377,19 @@ mod tests {
     fn forward_timeouts_read_like_a_person_writes_them() {
         use std::time::Duration;
         assert_eq!(
-            super::forward_timeout("500ms").unwrap(),
+            super::duration("--forward-timeout", "500ms").unwrap(),
             Duration::from_millis(500)
         );
         assert_eq!(
-            super::forward_timeout("10").unwrap(),
+            super::duration("--forward-timeout", "10").unwrap(),
             Duration::from_secs(10)
         );
         assert_eq!(
-            super::forward_timeout("2m").unwrap(),
+            super::duration("--forward-timeout", "2m").unwrap(),
             Duration::from_secs(120)
         );
         for bad in ["0ms", "soon", "", "10h"] {
-            assert!(super::forward_timeout(bad).is_err(), "{bad}");
+            assert!(super::duration("--forward-timeout", bad).is_err(), "{bad}");
         }
     }
 }

@@ -258,6 +258,18 @@ pub struct ListenArgs {
     /// Bodies larger than this many bytes are answered 413.
     #[arg(long, default_value_t = config::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Batches with more notifications than this are answered 413 (Graph sends far fewer).
+    #[arg(long, default_value_t = config::DEFAULT_MAX_ITEMS)]
+    pub max_items: usize,
+    /// Connections open at once; one more is answered 503 and closed.
+    #[arg(long, default_value_t = config::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// How long a connection may take to send a request head, and stay idle between requests (5s, 1m).
+    #[arg(long, default_value = "10s")]
+    pub header_timeout: String,
+    /// How long a request may take to send its body after its head (5s, 1m).
+    #[arg(long, default_value = "10s")]
+    pub body_timeout: String,
     /// Hand each accepted delivery on to your own app, after Hookscope stored and acknowledged it.
     #[arg(long, env = "HOOKSCOPE_FORWARD_TO")]
     pub forward_to: Option<String>,
