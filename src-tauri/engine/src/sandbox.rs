@@ -12,6 +12,7 @@ use crate::receiver::ReceiverUrls;
 use crate::simulator::{
     self, LifecycleEvent, RunningSimulator, SimulatorOptions, Tamper, TriggerReport, TriggerSpec,
 };
+use crate::subscriptions::create;
 use crate::Engine;
 
 /// The mailbox folder the sandbox subscribes to: the most common first subscription.
@@ -77,8 +78,10 @@ impl Sandbox {
             delegated: None,
         })?;
         let expiry = crate::clock::rfc3339_millis(crate::clock::now_micros() + 3_600_000_000);
-        let subscription = client
-            .create_subscription(&NewSubscription {
+        let subscription = create(
+            engine,
+            &client,
+            &NewSubscription {
                 change_type: "created,updated,deleted".into(),
                 notification_url: urls.notification_url.clone(),
                 lifecycle_notification_url: Some(urls.lifecycle_url.clone()),
@@ -88,12 +91,15 @@ impl Sandbox {
                 include_resource_data: false,
                 encryption_certificate: None,
                 encryption_certificate_id: None,
-            })
-            .await?;
-        engine.put_subscription(subscription.clone()).await?;
+            },
+            |_| {},
+        )
+        .await?;
         let (certificate, _) = engine.keychain().active_or_generate().await?;
-        let mut rich = client
-            .create_subscription(&NewSubscription {
+        let rich = create(
+            engine,
+            &client,
+            &NewSubscription {
                 change_type: "created,updated".into(),
                 notification_url: urls.notification_url.clone(),
                 lifecycle_notification_url: Some(urls.lifecycle_url.clone()),
@@ -105,10 +111,10 @@ impl Sandbox {
                 include_resource_data: true,
                 encryption_certificate: Some(certificate.certificate_base64()),
                 encryption_certificate_id: Some(certificate.certificate_id().to_owned()),
-            })
-            .await?;
-        rich.include_resource_data = true;
-        engine.put_subscription(rich.clone()).await?;
+            },
+            |rich| rich.include_resource_data = true,
+        )
+        .await?;
         Ok(Sandbox {
             graph: std::sync::Arc::new(client),
             status: SandboxStatus {

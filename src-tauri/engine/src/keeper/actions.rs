@@ -7,7 +7,7 @@ use crate::catalog;
 use crate::graph::{GraphApiError, GraphClient, NewSubscription};
 use crate::model::{KeeperAction, KeeperEvent, Subscription, SubscriptionStatus};
 use crate::receiver::ReceiverUrls;
-use crate::subscriptions::{expiry_for, new_client_state, Lifetime};
+use crate::subscriptions::{create, expiry_for, new_client_state, CreateError, Lifetime};
 use crate::Engine;
 
 /// Cheap clones of what an action needs, so the keeper's bookkeeping stays free to change meanwhile.
@@ -123,27 +123,38 @@ impl Actions {
             Err(error) => return Err(error),
         }
         let expiry = self.expiry(&old, lifetime)?;
-        let mut created = self
-            .graph
-            .create_subscription(&NewSubscription {
-                change_type: old.change_type.clone(),
-                notification_url: self.urls.notification_url.clone(),
-                lifecycle_notification_url: old
-                    .lifecycle_notification_url
-                    .as_ref()
-                    .map(|_| self.urls.lifecycle_url.clone()),
-                resource: old.resource.clone(),
-                expiration_date_time: expiry,
-                client_state: new_client_state(),
-                include_resource_data: old.include_resource_data,
-                encryption_certificate: certificate.as_ref().map(|c| c.certificate_base64()),
-                encryption_certificate_id: certificate
-                    .as_ref()
-                    .map(|c| c.certificate_id().to_owned()),
-            })
-            .await?;
-        created.auto_renew = true;
-        self.put(&created).await;
+        let new = NewSubscription {
+            change_type: old.change_type.clone(),
+            notification_url: self.urls.notification_url.clone(),
+            lifecycle_notification_url: old
+                .lifecycle_notification_url
+                .as_ref()
+                .map(|_| self.urls.lifecycle_url.clone()),
+            resource: old.resource.clone(),
+            expiration_date_time: expiry,
+            client_state: new_client_state(),
+            include_resource_data: old.include_resource_data,
+            encryption_certificate: certificate.as_ref().map(|c| c.certificate_base64()),
+            encryption_certificate_id: certificate.as_ref().map(|c| c.certificate_id().to_owned()),
+        };
+        // Through the same door as `subscribe`, so Graph's first deliveries to the new id are not
+        // judged unknown while its answer is being recorded.
+        let created = match create(&self.engine, &self.graph, &new, |created| {
+            created.auto_renew = true
+        })
+        .await
+        {
+            Ok(created) => created,
+            Err(CreateError::Graph(error)) => return Err(error),
+            Err(CreateError::NotNoted(error)) => {
+                return Err(local_error(CreateError::NotNoted(error).to_string()))
+            }
+            Err(CreateError::NotRecorded { created, error }) => {
+                // Graph holds it; carry on so the old row still says where it went.
+                tracing::warn!(%error, id = %created.id, "could not record a re-created subscription");
+                *created
+            }
+        };
         old.status = status;
         old.auto_renew = false;
         old.last_error = Some(format!("Re-created as {} ({why}).", created.id));

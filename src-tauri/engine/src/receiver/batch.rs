@@ -258,6 +258,10 @@ impl Item<'_> {
         self.view.subscription_id.as_deref()
     }
 
+    pub fn client_state(&self) -> Option<&str> {
+        self.view.client_state.as_deref()
+    }
+
     /// The `encryptedContent` object of a rich item, as delivered.
     pub fn encrypted_content(&self) -> Option<&str> {
         self.view

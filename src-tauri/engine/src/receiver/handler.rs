@@ -212,9 +212,14 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         Ok(items) => items,
         Err(message) => return refuse(&state, row, started, StatusCode::BAD_REQUEST, message),
     };
+    // An item of a subscription being created may wait here (bounded) for its record; see verdicts.
     let snapshot = state
         .book
-        .view(items.iter().filter_map(batch::Item::subscription_id))
+        .view(
+            items
+                .iter()
+                .map(|i| (i.subscription_id(), i.client_state())),
+        )
         .await;
     let context = batch::Context {
         request_id: &row.id,

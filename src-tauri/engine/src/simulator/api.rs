@@ -17,6 +17,7 @@ use super::delivery::{self, Batch};
 use super::errors::GraphError;
 use super::faults::{self, Operation};
 use super::handshake;
+use super::racing;
 use super::resources::Lookup;
 use super::rules::{self, NewSubscription};
 use super::state::{Grant, Shared, SimSubscription};
@@ -171,44 +172,52 @@ pub async fn create(
     if let Some(lifecycle) = &new.lifecycle_notification_url {
         validate_url(&shared, lifecycle).await?;
     }
-    let mut state = shared.lock();
-    if let Some(existing) = state
-        .subscriptions
-        .iter()
-        .find(|s| s.same_combination(&grant.client_id, &new.resource, &new.change_types))
-    {
-        return Err(conflict(&existing.id));
+    // The lock is let go before any await: the answer may be held while deliveries race it.
+    let (body, location, race) = {
+        let mut state = shared.lock();
+        if let Some(existing) = state
+            .subscriptions
+            .iter()
+            .find(|s| s.same_combination(&grant.client_id, &new.resource, &new.change_types))
+        {
+            return Err(conflict(&existing.id));
+        }
+        let (certificate, certificate_text, certificate_id) = match new.certificate {
+            Some((c, t, i)) => (Some(c), Some(t), Some(i)),
+            None => (None, None, None),
+        };
+        let subscription = SimSubscription {
+            id: uuid::Uuid::new_v4().to_string(),
+            resource: new.resource,
+            kind: new.kind,
+            change_types: new.change_types,
+            notification_url: new.notification_url,
+            lifecycle_notification_url: new.lifecycle_notification_url,
+            expiration: new.expiration,
+            client_state: new.client_state,
+            include_resource_data: new.include_resource_data,
+            certificate,
+            certificate_text,
+            certificate_id,
+            latest_supported_tls_version: new.latest_supported_tls_version,
+            notification_query_options: new.notification_query_options,
+            notification_url_app_id: new.notification_url_app_id,
+            application_id: grant.client_id.clone(),
+            creator_id: creator(&shared, &grant),
+            tenant_id: grant.tenant_id.clone(),
+            needs_reauthorization: false,
+            held: Vec::new(),
+        };
+        let body = subscription.to_json(&shared.base_url, true);
+        let location = format!("{}/v1.0/subscriptions/{}", shared.base_url, subscription.id);
+        let race = (!state.deliver_on_create.is_empty())
+            .then(|| (state.deliver_on_create.remove(0), subscription.clone()));
+        state.subscriptions.push(subscription);
+        (body, location, race)
+    };
+    if let Some((race, created)) = race {
+        racing::deliver_on_create(&shared, race, &created).await;
     }
-    let (certificate, certificate_text, certificate_id) = match new.certificate {
-        Some((c, t, i)) => (Some(c), Some(t), Some(i)),
-        None => (None, None, None),
-    };
-    let subscription = SimSubscription {
-        id: uuid::Uuid::new_v4().to_string(),
-        resource: new.resource,
-        kind: new.kind,
-        change_types: new.change_types,
-        notification_url: new.notification_url,
-        lifecycle_notification_url: new.lifecycle_notification_url,
-        expiration: new.expiration,
-        client_state: new.client_state,
-        include_resource_data: new.include_resource_data,
-        certificate,
-        certificate_text,
-        certificate_id,
-        latest_supported_tls_version: new.latest_supported_tls_version,
-        notification_query_options: new.notification_query_options,
-        notification_url_app_id: new.notification_url_app_id,
-        application_id: grant.client_id.clone(),
-        creator_id: creator(&shared, &grant),
-        tenant_id: grant.tenant_id.clone(),
-        needs_reauthorization: false,
-        held: Vec::new(),
-    };
-    let body = subscription.to_json(&shared.base_url, true);
-    let location = format!("{}/v1.0/subscriptions/{}", shared.base_url, subscription.id);
-    state.subscriptions.push(subscription);
-    drop(state);
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

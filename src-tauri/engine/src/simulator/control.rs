@@ -1,6 +1,7 @@
 //! The simulator's own control API under `/_simulator`: what Graph has no endpoint for but a workbench
-//! needs (trigger deliveries, queue faults, read the delivery log, move the clock, approve a device-code
-//! sign-in), so `hookscope trigger` in another process and tests drive a running simulator over HTTP.
+//! needs (trigger deliveries, queue faults and deliveries that race a create's answer, read the
+//! delivery log, move the clock, approve a device-code sign-in), so `hookscope trigger` in another
+//! process and tests drive a running simulator over HTTP.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use serde_json::{json, Value};
 use super::clock::graph_time;
 use super::faults::Fault;
 use super::identity;
+use super::racing::DeliverOnCreate;
 use super::state::Shared;
 use super::trigger::{self, TriggerSpec};
 
@@ -71,6 +73,22 @@ pub async fn deliveries(State(shared): State<Arc<Shared>>, Query(after): Query<A
 /// `POST /_simulator/faults`: queue a fault for the next matching API calls.
 pub async fn add_fault(State(shared): State<Arc<Shared>>, Json(fault): Json<Fault>) -> StatusCode {
     shared.lock().faults.push(fault);
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_simulator/deliver-on-create`: the next create delivers to its new subscription at once,
+/// before its 201 goes out.
+pub async fn add_deliver_on_create(
+    State(shared): State<Arc<Shared>>,
+    Json(race): Json<DeliverOnCreate>,
+) -> StatusCode {
+    shared.lock().deliver_on_create.push(race);
+    StatusCode::NO_CONTENT
+}
+
+/// `DELETE /_simulator/deliver-on-create`
+pub async fn clear_deliver_on_create(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.lock().deliver_on_create.clear();
     StatusCode::NO_CONTENT
 }
 

@@ -12,6 +12,7 @@ mod faults;
 mod handshake;
 mod identity;
 mod payloads;
+mod racing;
 mod remote;
 mod resources;
 mod rules;
@@ -33,6 +34,7 @@ pub use delivery::{DeliveryRecord, EndpointState, Outcome, Rules as DeliveryRule
 pub use faults::{Fault, FaultKind, Operation};
 pub use handshake::{new_token as new_validation_token, probe as probe_handshake, url_with_token};
 pub use payloads::LifecycleEvent;
+pub use racing::DeliverOnCreate;
 pub use remote::SimulatorClient;
 pub use tampering::Tamper;
 pub use trigger::{TriggerError, TriggerReport, TriggerSpec, CHANGE_TRACKING_APP_ID};
@@ -169,6 +171,11 @@ impl RunningSimulator {
         self.shared.lock().faults.push(fault);
     }
 
+    /// Makes the next create deliver at once, racing its own 201.
+    pub fn deliver_on_create(&self, race: DeliverOnCreate) {
+        self.shared.lock().deliver_on_create.push(race);
+    }
+
     /// How many authenticated calls of this operation the simulator answered (faults included).
     pub fn calls(&self, operation: Operation) -> u64 {
         self.shared
@@ -249,6 +256,10 @@ fn router(shared: Arc<state::Shared>) -> Router {
         .route(
             "/_simulator/faults",
             post(control::add_fault).delete(control::clear_faults),
+        )
+        .route(
+            "/_simulator/deliver-on-create",
+            post(control::add_deliver_on_create).delete(control::clear_deliver_on_create),
         )
         .route("/_simulator/clock", post(control::advance_clock))
         .route("/_simulator/device", post(control::decide_device))

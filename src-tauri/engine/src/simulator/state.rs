@@ -40,6 +40,8 @@ pub struct State {
     pub device_codes: HashMap<String, DeviceGrant>,
     pub refresh_tokens: HashMap<String, Grant>,
     pub faults: Vec<Fault>,
+    /// Deliveries to set off with the next creates, each racing its 201.
+    pub deliver_on_create: Vec<super::racing::DeliverOnCreate>,
     /// Authenticated API calls per operation, faulted or not: how tests see a client's manners.
     pub calls: HashMap<super::Operation, u64>,
     /// What changes touched, for `GET /v1.0/{resource}`.

@@ -4,6 +4,7 @@
 
 mod dedupe;
 mod filter;
+mod pending;
 mod prune;
 mod publish;
 mod reads;
@@ -21,6 +22,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{oneshot, watch};
 
 pub use filter::{NotificationFilter, VerdictFilter};
+pub use pending::client_state_digest;
 pub use prune::Pruned;
 pub use reads::{NotificationQuery, RequestQuery};
 pub use rows::{
@@ -57,9 +59,10 @@ pub struct Store {
     /// Closes (its sender is dropped) once the writer's thread has ended, however it ended, and its
     /// last events and answers are out.
     stopped: watch::Receiver<()>,
-    /// Bumped after each subscription write commits, so the receiver's cached view knows at once that
-    /// it is stale (Graph may deliver within milliseconds of a create).
-    subscription_writes: Arc<std::sync::atomic::AtomicU64>,
+    /// Bumped after each write of a subscription or a pending creation commits, so the receiver's
+    /// cached view knows at once that it is stale (Graph may deliver within milliseconds of a create),
+    /// and a delivery waiting for a subscription being born wakes the moment it is recorded.
+    subscription_writes: Arc<watch::Sender<u64>>,
 }
 
 /// How often the background task copies the WAL back into the database file.
@@ -137,7 +140,7 @@ impl Store {
                 pool,
                 jobs,
                 stopped: watch::channel(()).1,
-                subscription_writes: Arc::default(),
+                subscription_writes: Arc::new(watch::Sender::new(0)),
             });
         }
         let seen = dedupe::Seen::load(&mut setup, dedupe::CAPACITY)
@@ -159,7 +162,7 @@ impl Store {
             pool,
             jobs,
             stopped,
-            subscription_writes: Arc::default(),
+            subscription_writes: Arc::new(watch::Sender::new(0)),
         })
     }
 
@@ -220,15 +223,25 @@ impl Store {
                 ack,
             })
             .await;
-        self.subscription_writes
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.subscriptions_changed();
         written
     }
 
-    /// How many subscription writes this process committed: a cheap "has the table changed" check.
+    /// Counts a write of subscriptions or pending creations, and wakes whoever watches for one.
+    fn subscriptions_changed(&self) {
+        self.subscription_writes.send_modify(|writes| *writes += 1);
+    }
+
+    /// How many writes of subscriptions or pending creations this process committed: a cheap "has the
+    /// table changed" check.
     pub fn subscription_writes(&self) -> u64 {
-        self.subscription_writes
-            .load(std::sync::atomic::Ordering::SeqCst)
+        *self.subscription_writes.borrow()
+    }
+
+    /// Changes each time `subscription_writes` grows. Another process's writes are not seen here: those
+    /// are found by reading the database again.
+    pub fn watch_subscription_writes(&self) -> watch::Receiver<u64> {
+        self.subscription_writes.subscribe()
     }
 
     /// Sets (Some) or clears (None) a setting. Settings are never secrets: those go to `secrets`.

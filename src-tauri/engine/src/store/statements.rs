@@ -168,7 +168,7 @@ pub(crate) fn upsert_subscription(
         s.encryption_certificate_id,
         now,
     ])?;
-    Ok(())
+    super::pending::recorded(tx, s.client_state.as_deref())
 }
 
 pub(crate) fn insert_keeper_event(conn: &Connection, e: &KeeperEvent) -> Result<(), StoreError> {

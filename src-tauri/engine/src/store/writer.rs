@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::dedupe::Seen;
+use super::pending::{self, PendingChange};
 use super::prune::{self, Pruned};
 use super::publish::{Outcome, Publisher};
 use super::rows::{CertificateChange, NotificationRow, RelayRow, RequestRow};
@@ -87,6 +88,8 @@ pub(crate) enum Job {
     Toast { record: Box<ToastRecord>, ack: Ack },
     /// Certificates change a few times a year; a statement of its own.
     Certificate { change: CertificateChange, ack: Ack },
+    /// A subscription about to be created, or a creation that failed; a statement of its own.
+    Pending { change: PendingChange, ack: Ack },
     /// One bounded batch of retention deletes; the pruner sends the next once this one is done, so
     /// deliveries queued meanwhile commit in between.
     Prune {
@@ -147,6 +150,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
         let mut keeper = Vec::new();
         let mut settings = Vec::new();
         let mut certificates = Vec::new();
+        let mut pendings = Vec::new();
         let mut relays = Vec::new();
         let mut toasts = Vec::new();
         let mut prunes = Vec::new();
@@ -160,6 +164,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
                 Job::Keeper { event, ack } => keeper.push((event, ack)),
                 Job::Setting { key, value, ack } => settings.push((key, value, ack)),
                 Job::Certificate { change, ack } => certificates.push((change, ack)),
+                Job::Pending { change, ack } => pendings.push((change, ack)),
                 Job::Relay { row, ack } => relays.push((row, ack)),
                 Job::Toast { record, ack } => toasts.push((record, ack)),
                 Job::Prune {
@@ -193,6 +198,9 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
         }
         for (change, ack) in certificates {
             publisher.reply(ack, statements::change_certificate(&conn, change));
+        }
+        for (change, ack) in pendings {
+            publisher.reply(ack, pending::apply(&conn, &change));
         }
         if !relays.is_empty() {
             let written =

@@ -2,6 +2,7 @@
 //! against the catalog before Graph is called, a fresh secret clientState each, a self-check that the
 //! receiver really answers Graph's handshake, and Graph's refusals explained with what the receiver saw.
 
+mod creation;
 mod form;
 mod lifetime;
 
@@ -15,6 +16,7 @@ use crate::graph::{GraphApiError, GraphClient, NewSubscription};
 use crate::model::{Subscription, SubscriptionStatus};
 use crate::Engine;
 
+pub use creation::{create, CreateError};
 pub use form::{views, SubscribeInput, SubscriptionView};
 pub use lifetime::{describe, expiry_for, max_minutes, Lifetime};
 
@@ -131,29 +133,29 @@ pub async fn subscribe(
     )?;
     let client_state = new_client_state();
     let started = crate::clock::now_micros();
-    let created = graph
-        .create_subscription(&NewSubscription {
-            change_type: ChangeType::join(&types),
-            notification_url: notification_url.clone(),
-            lifecycle_notification_url: request.lifecycle.then(|| lifecycle_url.clone()),
-            resource: request.resource.clone(),
-            expiration_date_time: expiry,
-            client_state: client_state.clone(),
-            include_resource_data: request.rich,
-            encryption_certificate: certificate.as_ref().map(|c| c.certificate_base64()),
-            encryption_certificate_id: certificate.as_ref().map(|c| c.certificate_id().to_owned()),
-        })
-        .await;
-    let mut created = match created {
-        Ok(created) => created,
-        Err(error) => {
-            let permission = kind.and_then(|k| k.permission(graph.is_app_only()));
-            return Err(explain(engine, error, &notification_url, started, permission).await);
-        }
+    let new = NewSubscription {
+        change_type: ChangeType::join(&types),
+        notification_url: notification_url.clone(),
+        lifecycle_notification_url: request.lifecycle.then(|| lifecycle_url.clone()),
+        resource: request.resource.clone(),
+        expiration_date_time: expiry,
+        client_state,
+        include_resource_data: request.rich,
+        encryption_certificate: certificate.as_ref().map(|c| c.certificate_base64()),
+        encryption_certificate_id: certificate.as_ref().map(|c| c.certificate_id().to_owned()),
     };
-    created.auto_renew = request.auto_renew;
-    engine.put_subscription(created.clone()).await?;
-    Ok(created)
+    let created = create(engine, graph, &new, |created| {
+        created.auto_renew = request.auto_renew
+    })
+    .await;
+    match created {
+        Ok(created) => Ok(created),
+        Err(CreateError::Graph(error)) => {
+            let permission = kind.and_then(|k| k.permission(graph.is_app_only()));
+            Err(explain(engine, error, &notification_url, started, permission).await)
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Turns Graph's refusal into what to do, using what the receiver recorded while Graph tried.

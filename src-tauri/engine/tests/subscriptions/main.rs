@@ -4,6 +4,7 @@
 #[path = "../simulator/support.rs"]
 mod support;
 
+mod birth;
 mod doctor;
 mod fixture;
 mod keeper;
