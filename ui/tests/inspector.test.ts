@@ -275,6 +275,40 @@ describe('relay and replay in the inspector', () => {
     expect(inspector()!.querySelector('[data-testid="current-resource"]')).toBeNull();
   });
 
+  it('offers no fetch for a rejected notification: its resource is whatever the sender wrote', async () => {
+    const accepted = note(40, { resource: 'Users/u1/Messages/m1' });
+    const forged = note(41, {
+      resource: 'Users/victim/Messages/secret',
+      verdict: 'rejected',
+      reason: "The clientState does not match the subscription's: the item may be forged.",
+    });
+    const backend = new MemoryBackend({ notifications: [accepted, forged] });
+    await backend.tryWithoutTenant();
+    render(App, { props: { backend } });
+    await waitFor(() => expect(row(forged.id)).not.toBeNull());
+
+    await fireEvent.click(row(forged.id)!);
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(forged.id));
+    expect(inspector()!.querySelector('[data-action="fetch-current"]')).toBeNull();
+    expect(inspector()!.querySelector('#current-select')).toBeNull();
+    expect(inspector()!.querySelector('[data-testid="current-refused"]')?.textContent).toBe(
+      'Hookscope fetches resources only for accepted notifications; this one was rejected.',
+    );
+    expect(backend.fetches).toEqual([]);
+    // The backend refuses too, with the engine's sentence, should anything call it.
+    await expect(backend.fetchCurrentResource(forged.id, '')).rejects.toThrow(
+      `Notification ${forged.id} was rejected (The clientState does not match the subscription's: the item may be forged); Hookscope fetches resources only for accepted notifications.`,
+    );
+
+    // Positive control: the accepted one still offers the fetch, and it goes through.
+    await fireEvent.click(row(accepted.id)!);
+    await waitFor(() => expect(inspector()?.dataset.id).toBe(accepted.id));
+    expect(inspector()!.querySelector('[data-testid="current-refused"]')).toBeNull();
+    await fireEvent.click(inspector()!.querySelector('[data-action="fetch-current"]')!);
+    await waitFor(() => expect(inspector()!.querySelector('[data-testid="current-url"]')?.textContent).toContain('/v1.0/Users/u1/Messages/m1'));
+    expect(backend.fetches.filter((f) => f.id === accepted.id)).toHaveLength(1);
+  });
+
   it('copies the item as JSON and the request as a cURL command aimed at the receiver', async () => {
     const n = note(22, { resource: 'Users/1/Messages/copy-me' });
     const backend = new MemoryBackend({ notifications: [n] });

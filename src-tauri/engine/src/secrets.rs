@@ -29,6 +29,9 @@ impl Kept {
     }
 }
 
+/// Every call may block on the OS keyring (a D-Bus round trip to the Secret Service, which can hang
+/// while the keyring is locked or its daemon is slow): async code calls it through `spawn_blocking`.
+#[derive(Clone)]
 pub struct Secrets {
     data_dir: PathBuf,
     /// `HOOKSCOPE_KEYRING=file` skips the keyring (headless machines, tests).

@@ -289,6 +289,137 @@ async fn the_handshake_can_be_passed_through_to_the_apps_own_code() {
     h.stop().await;
 }
 
+/// A user's app that answers handshakes at once and holds every delivery until the test opens the gate.
+#[derive(Clone)]
+struct GatedApp {
+    handshakes: Arc<Mutex<Vec<(Uri, HeaderMap)>>>,
+    held: Arc<Mutex<usize>>,
+    gate: tokio::sync::watch::Receiver<bool>,
+}
+
+impl GatedApp {
+    async fn start(path_and_query: &str) -> (GatedApp, tokio::sync::watch::Sender<bool>, String) {
+        let (open, gate) = tokio::sync::watch::channel(false);
+        let app = GatedApp {
+            handshakes: Arc::default(),
+            held: Arc::default(),
+            gate,
+        };
+        let state = app.clone();
+        let router = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+            let state = state.clone();
+            async move {
+                let token = uri.query().and_then(|query| {
+                    url::form_urlencoded::parse(query.as_bytes())
+                        .find(|(name, _)| name == "validationToken")
+                        .map(|(_, token)| token.into_owned())
+                });
+                if let Some(token) = token {
+                    state.handshakes.lock().unwrap().push((uri, headers));
+                    return (StatusCode::OK, token);
+                }
+                *state.held.lock().unwrap() += 1;
+                let mut gate = state.gate.clone();
+                let _ = gate.wait_for(|open| *open).await;
+                (StatusCode::OK, "done".to_owned())
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}{path_and_query}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (app, open, url)
+    }
+
+    fn held(&self) -> usize {
+        *self.held.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_handshake_passes_whole_and_at_once_while_every_delivery_slot_is_busy() {
+    // An Azure Function's key in the target's own query, which deliveries already keep.
+    let (app, open, target) = GatedApp::start("/api/graph?code=fn-key").await;
+    let mut options = RelayOptions::new(&target).unwrap();
+    options.handshake = true;
+    options.concurrency = 2;
+    let h = Harness::start_with(|_| {}, |receiver| receiver.relay = Some(options)).await;
+    h.subscription("sub-a", Some("s")).await;
+
+    // Both slots taken by deliveries the app holds, and one more waiting behind them.
+    let mut delivered = Vec::new();
+    for n in 1..=3 {
+        let answer = h
+            .post_json(
+                "/notifications",
+                &json!({ "value": [message_item("sub-a", Some("s"), n)] }),
+            )
+            .await;
+        assert_eq!(answer.status(), 202);
+        delivered.push(request_id(&answer));
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.held() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the app never got two deliveries"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let started = Instant::now();
+    let answer = h
+        .http
+        .post(h.url("/notifications?validationToken=Validation%3a+busy+relay&tenant=contoso&x=1"))
+        .header("x-trace-id", "trace-7")
+        .header("client-request-id", "graph-1")
+        .header("connection", "x-hop")
+        .header("x-hop", "meant for Hookscope alone")
+        .timeout(Duration::from_secs(8))
+        .send()
+        .await
+        .expect("the handshake is answered while the relay is busy");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "Validation: busy relay");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered in {:?}, within the app's share of Graph's 10 s",
+        started.elapsed()
+    );
+    assert_eq!(app.held(), 2, "the deliveries were still held meanwhile");
+
+    let handshakes = app.handshakes.lock().unwrap().clone();
+    assert_eq!(handshakes.len(), 1);
+    let (uri, headers) = &handshakes[0];
+    assert_eq!(uri.path(), "/api/graph");
+    assert_eq!(
+        uri.query(),
+        Some("code=fn-key&validationToken=Validation%3a+busy+relay&tenant=contoso&x=1"),
+        "the target's own query, then the whole of the requester's"
+    );
+    assert_eq!(headers["x-trace-id"], "trace-7");
+    assert_eq!(headers["client-request-id"], "graph-1");
+    assert!(
+        headers.get("x-hop").is_none(),
+        "a header named in Connection is hop-by-hop"
+    );
+
+    // Positive control: once the app lets go, every held and waiting delivery arrives and is recorded.
+    open.send(true).unwrap();
+    for id in &delivered {
+        let relays = relays_of(&h, id, 1).await;
+        assert_eq!(
+            (
+                relays[0].status,
+                relays[0].body.as_str(),
+                relays[0].error.as_deref()
+            ),
+            (Some(200), "done", None)
+        );
+    }
+    assert_eq!(app.held(), 3);
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn a_stored_delivery_is_replayed_marked_and_linked_as_it_was_or_edited() {
     let h = Harness::start().await;

@@ -1,6 +1,10 @@
 //! "Fetch the current resource": reads the resource a notification named from Graph (with `$select`),
 //! so the inspector can show what the resource holds now beside what the notification said. Graph's basic
 //! notifications carry only ids, so this is the step every receiver takes next (reference §4).
+//!
+//! The read is signed in as the user's app, and a notification's `resource` is whatever its sender
+//! wrote: only an accepted notification (a known subscription, its clientState, its tokens) names a
+//! path Hookscope will read, so a forged one cannot make Hookscope read a path of the forger's choosing.
 
 use std::time::Instant;
 
@@ -10,7 +14,7 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use super::{GraphApiError, GraphClient};
-use crate::model::Notification;
+use crate::model::{Notification, Verdict};
 use crate::Engine;
 
 /// Characters a resource path may hold that would end or bend a URL path: OData keys such as
@@ -39,8 +43,27 @@ pub struct CurrentResource {
     pub elapsed_ms: f64,
 }
 
-/// The path to read for this notification: its `resource`, else `resourceData`'s `@odata.id`.
+/// Refuses a rejected notification: anyone who reaches the receiver can post one naming any path, and
+/// the read that follows would be made with the user's credentials.
+pub fn only_accepted(notification: &Notification) -> Result<(), String> {
+    if notification.verdict == Verdict::Accepted {
+        return Ok(());
+    }
+    let why = notification
+        .reason
+        .as_deref()
+        .map(|reason| format!(" ({})", reason.trim().trim_end_matches('.')))
+        .unwrap_or_default();
+    Err(format!(
+        "Notification {} was rejected{why}; Hookscope fetches resources only for accepted notifications.",
+        notification.id
+    ))
+}
+
+/// The path to read for this notification: its `resource`, else `resourceData`'s `@odata.id`; only
+/// for an accepted notification.
 pub fn resource_path(notification: &Notification) -> Result<String, String> {
+    only_accepted(notification)?;
     if let Some(event) = &notification.lifecycle_event {
         return Err(format!(
             "A {event} lifecycle event names no resource to fetch; open a change notification instead."
@@ -213,6 +236,14 @@ mod tests {
             let refused = resource_path(&note(bad)).unwrap_err();
             assert!(refused.contains("climbs out"), "{bad}: {refused}");
         }
+        let mut forged = note("users/victim/messages/m1");
+        forged.verdict = crate::model::Verdict::Rejected;
+        forged.reason =
+            Some("Unknown subscription s9: Hookscope holds no subscription with this id.".into());
+        assert_eq!(
+            resource_path(&forged),
+            Err("Notification n was rejected (Unknown subscription s9: Hookscope holds no subscription with this id); Hookscope fetches resources only for accepted notifications.".into())
+        );
     }
 
     #[test]

@@ -51,6 +51,17 @@ pub async fn stored_credentials(engine: &Engine) -> anyhow::Result<Option<AppCre
         return Ok(None);
     };
     let secrets = Secrets::new(&engine.config().data_dir);
+    // The keyring may take its time (a locked keyring, a slow Secret Service): not on a runtime worker
+    // the receiver shares.
+    let read = |name: &'static str| {
+        let secrets = secrets.clone();
+        async move {
+            tokio::task::spawn_blocking(move || secrets.get(name))
+                .await
+                .ok()
+                .flatten()
+        }
+    };
     let mut credentials = AppCredentials {
         graph_url: profile.graph_url.clone(),
         login_url: profile.login_url.clone(),
@@ -61,12 +72,12 @@ pub async fn stored_credentials(engine: &Engine) -> anyhow::Result<Option<AppCre
     };
     match profile.mode {
         SignInMode::AppOnly => {
-            credentials.client_secret = secrets.get(CLIENT_SECRET).ok_or_else(|| {
+            credentials.client_secret = read(CLIENT_SECRET).await.ok_or_else(|| {
                 anyhow::anyhow!("The stored client secret is gone (the keyring was reset?); run `hookscope login` again.")
             })?;
         }
         SignInMode::Delegated => {
-            let refresh_token = secrets.get(REFRESH_TOKEN).ok_or_else(|| {
+            let refresh_token = read(REFRESH_TOKEN).await.ok_or_else(|| {
                 anyhow::anyhow!("The stored sign-in is gone (the keyring was reset?); run `hookscope login --device-code` again.")
             })?;
             let keeper = Secrets::new(&engine.config().data_dir);

@@ -227,9 +227,7 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
         body: &bytes,
     };
     let mut notifications = batch::judge(&items, &snapshot, &context);
-    if parsed.tokens != batch::Tokens::Absent
-        || items.iter().any(|item| item.encrypted_content().is_some())
-    {
+    if super::rich::applies(&parsed.tokens, &items, &snapshot) {
         state
             .rich
             .settle(&parsed.tokens, &items, &snapshot, &mut notifications)

@@ -1,8 +1,8 @@
-//! The rich layer of the verdicts: a batch that carries `validationTokens` or encrypted items has its
-//! tokens checked first, and only when every token checks out is each item's HMAC verified and its
-//! content decrypted (reference §6.3, §7). A failing token rejects the whole batch, a failing item only
-//! itself, each with the reason and still 202:
-//! Graph retries anything else, and the delivery is kept for the inspector either way.
+//! The rich layer of the verdicts: a batch that carries `validationTokens` or encrypted items, or names a
+//! rich subscription (whose change notifications must carry tokens), has its tokens checked first, and
+//! only when every token checks out is each item's HMAC verified and its content decrypted (reference
+//! §6.3, §7). A failing token rejects the whole batch, a failing item only itself, each with the reason
+//! and still 202: Graph retries anything else, and the delivery is kept for the inspector either way.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,10 +19,26 @@ use crate::store::NotificationRow;
 /// What Graph's `validationTokens: null` means (reference §6.1), said where the user looks.
 const TOKENS_NULL: &str = "Graph sent validationTokens: null, so it could not encrypt resource data for this app: in Entra, give the \"Microsoft Graph Change Tracking\" service principal (appId 0bf30f3b-4a52-48df-9a82-234910c4a086) an app role or set appRoleAssignmentRequired to false on your app, creating that service principal first in an old tenant.";
 const TOKENS_ABSENT: &str = "The item carries encrypted content but the batch has no validationTokens, so nothing proves it comes from Graph; it was not decrypted.";
+/// A rich subscription's change notification always comes with tokens from Graph (reference §7): one
+/// without them is what a forger sends who cannot make them, whatever else it carries.
+const TOKENS_MISSING_FOR_RICH: &str = "The item's subscription includes resource data, but the batch has no validationTokens, so nothing proves it comes from Graph.";
 
 pub struct RichChecks {
     pub keychain: Arc<Keychain>,
     pub tokens: TokenChecker,
+}
+
+/// Whether a batch needs the rich checks: it carries tokens (even `null`) or encrypted items, or any
+/// item's subscription is rich, whose items must then carry tokens.
+pub fn applies(tokens: &Tokens, items: &[Item<'_>], snapshot: &Snapshot) -> bool {
+    *tokens != Tokens::Absent
+        || items.iter().any(|item| {
+            item.encrypted_content().is_some()
+                || item
+                    .subscription_id()
+                    .and_then(|id| snapshot.get(id))
+                    .is_some_and(|known| known.rich)
+        })
 }
 
 impl RichChecks {
@@ -47,18 +63,19 @@ impl RichChecks {
                 for i in 0..rows.len() {
                     if is_rich(i) {
                         reject(&mut rows[i], TOKENS_ABSENT.to_owned());
+                    } else if rich_subscription(&rows[i], snapshot)
+                        // Lifecycle events carry no resource data, so Graph sends no tokens with them
+                        // (reference §5: "plus JWT if present"); their clientState is their proof.
+                        && rows[i].lifecycle_event.is_none()
+                    {
+                        reject(&mut rows[i], TOKENS_MISSING_FOR_RICH.to_owned());
                     }
                 }
                 return;
             }
             Tokens::Null => {
                 for (i, row) in rows.iter_mut().enumerate() {
-                    let rich_subscription = row
-                        .subscription_id
-                        .as_deref()
-                        .and_then(|id| snapshot.get(id))
-                        .is_some_and(|known| known.rich);
-                    if is_rich(i) || rich_subscription {
+                    if is_rich(i) || rich_subscription(row, snapshot) {
                         reject(row, TOKENS_NULL.to_owned());
                     }
                 }
@@ -171,6 +188,14 @@ fn decrypt(key: &EncryptionKey, content: &EncryptedContent) -> Result<String, St
         "The decrypted content is not JSON, so it is not Graph's resource data.".to_string()
     })?;
     Ok(text)
+}
+
+/// Whether the row's subscription is one Hookscope holds with `includeResourceData`.
+fn rich_subscription(row: &NotificationRow, snapshot: &Snapshot) -> bool {
+    row.subscription_id
+        .as_deref()
+        .and_then(|id| snapshot.get(id))
+        .is_some_and(|known| known.rich)
 }
 
 fn reject(row: &mut NotificationRow, why: String) {

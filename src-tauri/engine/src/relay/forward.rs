@@ -2,6 +2,8 @@
 //! and acknowledged it, so a slow or broken app never makes Graph retry. The original body byte for byte
 //! and the original headers (minus hop-by-hop ones) go on; what the app answered is stored with the
 //! delivery. Bounded: a few deliveries in flight, a queue behind them, a timeout each, no retries.
+//! Graph's validation handshake, when passed on too, stands in no such queue: Graph gives the whole
+//! validation 10 s, so it goes at once on a client of its own, whatever the deliveries are doing.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -62,6 +64,9 @@ pub struct Delivery {
 pub struct Relay {
     options: RelayOptions,
     http: reqwest::Client,
+    /// The handshake's own client: no connection pool shared with deliveries stuck on a slow app, and
+    /// the handshake's shorter timeout built in.
+    handshake_http: reqwest::Client,
     slots: Arc<Semaphore>,
     /// Deliveries waiting for a slot.
     waiting: Arc<AtomicUsize>,
@@ -69,11 +74,19 @@ pub struct Relay {
     bus: Bus,
 }
 
-/// The original headers that go on, and the stored request's id.
+/// The original headers that go on, and the stored request's id. Headers the sender named in
+/// `Connection` are hop-by-hop too (RFC 9110 §7.6.1): they were meant for Hookscope alone.
 fn hand_on_headers(original: &HeaderMap, request_id: &str) -> HeaderMap {
+    let per_hop: Vec<String> = original
+        .get_all(axum::http::header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
     let mut headers = HeaderMap::new();
     for (name, value) in original {
-        if super::carried_on(name.as_str()) {
+        if super::carried_on(name.as_str()) && !per_hop.iter().any(|hop| hop == name.as_str()) {
             headers.append(name.clone(), value.clone());
         }
     }
@@ -85,12 +98,17 @@ fn hand_on_headers(original: &HeaderMap, request_id: &str) -> HeaderMap {
 
 impl Relay {
     pub fn new(options: RelayOptions, store: Store, bus: Bus) -> anyhow::Result<Relay> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(options.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let client = |timeout| {
+            reqwest::Client::builder()
+                .no_proxy()
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+        };
+        let http = client(options.timeout)?;
+        let handshake_http = client(options.timeout.min(HANDSHAKE_WAIT))?;
         Ok(Relay {
+            handshake_http,
             slots: Arc::new(Semaphore::new(options.concurrency.max(1))),
             waiting: Arc::default(),
             options,
@@ -146,21 +164,21 @@ impl Relay {
         });
     }
 
-    /// Graph's validation request passed through to the app (the same query, an empty body); its
-    /// status and body are what Graph gets back. Recorded like a delivery.
+    /// Graph's validation request passed through to the app: its whole query after the target's own
+    /// (the same URL deliveries go to, plus what Graph asked), its headers but the hop-by-hop ones, an
+    /// empty body. The app's status and body are what Graph gets back. Never waits for a delivery slot:
+    /// a relay busy with a slow app must not make Graph's validation fail. Recorded like a delivery.
     pub async fn pass_handshake(
         self: &Arc<Self>,
         request_id: &str,
         query: &str,
         headers: &HeaderMap,
     ) -> Result<(u16, Bytes), String> {
-        let mut url = url::Url::parse(&self.options.target).map_err(|e| e.to_string())?;
-        url.set_query(Some(query));
+        let url = handshake_url(&self.options.target, query)?;
         let started = Instant::now();
         let answer = self
-            .http
+            .handshake_http
             .post(url)
-            .timeout(self.options.timeout.min(HANDSHAKE_WAIT))
             .headers(hand_on_headers(headers, request_id))
             .body(Vec::new())
             .send()
@@ -219,6 +237,21 @@ struct Answer {
     body: Bytes,
 }
 
+/// The target with the requester's query after its own: a target such as an Azure Function's
+/// `?code=…` keeps its key, and the app sees every parameter Graph (or anyone) sent, as sent.
+fn handshake_url(target: &str, query: &str) -> Result<url::Url, String> {
+    let mut url = url::Url::parse(target)
+        .map_err(|error| format!("The forward target {target:?} is not a URL ({error})."))?;
+    let query = query.trim_start_matches('?');
+    let merged = match url.query().filter(|own| !own.is_empty()) {
+        Some(own) if !query.is_empty() => format!("{own}&{query}"),
+        Some(own) => own.to_owned(),
+        None => query.to_owned(),
+    };
+    url.set_query((!merged.is_empty()).then_some(merged.as_str()));
+    Ok(url)
+}
+
 async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, String> {
     let response = sent.map_err(|error| {
         if error.is_timeout() {
@@ -270,6 +303,37 @@ mod tests {
         assert_eq!(handed["client-request-id"], "abc");
         assert_eq!(handed[super::super::REQUEST_ID_HEADER], "req-1");
         assert!(handed.get("connection").is_none() && handed.get("transfer-encoding").is_none());
+    }
+
+    #[test]
+    fn headers_the_sender_named_in_connection_stay_behind() {
+        let mut original = HeaderMap::new();
+        original.insert("connection", HeaderValue::from_static("keep-alive, X-Hop"));
+        original.insert("x-hop", HeaderValue::from_static("for Hookscope alone"));
+        original.insert("x-trace", HeaderValue::from_static("t-1"));
+        let handed = hand_on_headers(&original, "req-1");
+        assert!(handed.get("x-hop").is_none());
+        assert_eq!(handed["x-trace"], "t-1");
+    }
+
+    #[test]
+    fn the_handshake_url_keeps_the_targets_query_and_adds_the_whole_requesters() {
+        let url = |target: &str, query: &str| handshake_url(target, query).unwrap().to_string();
+        assert_eq!(
+            url(
+                "http://127.0.0.1:3000/api/hooks?code=k%2B1",
+                "validationToken=a%3a+b&x=1"
+            ),
+            "http://127.0.0.1:3000/api/hooks?code=k%2B1&validationToken=a%3a+b&x=1"
+        );
+        assert_eq!(
+            url("http://127.0.0.1:3000/api/hooks", "validationToken=t"),
+            "http://127.0.0.1:3000/api/hooks?validationToken=t"
+        );
+        assert_eq!(
+            url("http://127.0.0.1:3000/api/hooks?code=k", ""),
+            "http://127.0.0.1:3000/api/hooks?code=k"
+        );
     }
 
     #[test]

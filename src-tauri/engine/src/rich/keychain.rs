@@ -1,7 +1,9 @@
 //! The certificates Hookscope holds for rich notifications: generated or imported, one active for new
 //! subscriptions, older ones kept (retired) while a subscription still names them. The public halves
 //! live in the store; each private key is a secret (OS keyring, else an owner-only file), loaded once
-//! per process and cached, so the receiver decrypts without touching the keyring per item.
+//! per process and cached, so the receiver decrypts without touching the keyring per item. A keyring
+//! read can block for as long as the Secret Service takes (a locked keyring, a slow daemon), so it runs
+//! on tokio's blocking pool, never on a worker that other deliveries are waiting for.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -52,6 +54,9 @@ pub struct Keychain {
     store: Store,
     secrets: Secrets,
     loaded: Mutex<HashMap<String, Arc<EncryptionKey>>>,
+    /// One key read from the keyring at a time: a burst of items for a key not yet cached waits for
+    /// the first read instead of taking a blocking thread each.
+    loading: tokio::sync::Mutex<()>,
 }
 
 /// How long Graph goes on retrying a delivery (reference §4.3).
@@ -89,6 +94,7 @@ impl Keychain {
             store,
             secrets: Secrets::new(data_dir),
             loaded: Mutex::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -142,9 +148,12 @@ impl Keychain {
         if self.store.certificates().await?.iter().any(|c| c.id == id) {
             anyhow::bail!("A certificate with id {id:?} is already held; import it under another --id or delete the old one first.");
         }
-        let kept = self
-            .secrets
-            .put(&secret_name(&id), &key.private_key_pem()?)?;
+        let (secrets, name, pem) = (
+            self.secrets.clone(),
+            secret_name(&id),
+            key.private_key_pem()?,
+        );
+        let kept = tokio::task::spawn_blocking(move || secrets.put(&name, &pem)).await??;
         let bits = key.public_certificate().bits() as i64;
         let row = CertificateRow {
             id: id.clone(),
@@ -187,8 +196,13 @@ impl Keychain {
     /// The key for an id, from the cache or else the store and the keyring (another process, say the
     /// command line, may have made it since this one started).
     pub async fn key(&self, id: &str) -> Result<Arc<EncryptionKey>, KeyLookup> {
-        if let Some(key) = self.loaded.lock().expect("keychain lock").get(id) {
-            return Ok(key.clone());
+        if let Some(key) = self.cached(id) {
+            return Ok(key);
+        }
+        let _loading = self.loading.lock().await;
+        // Read by whoever held the lock before.
+        if let Some(key) = self.cached(id) {
+            return Ok(key);
         }
         let rows = self
             .store
@@ -199,22 +213,29 @@ impl Keychain {
             .into_iter()
             .find(|c| c.id == id)
             .ok_or_else(|| KeyLookup::Unknown(id.to_owned()))?;
-        let pem = self
-            .secrets
-            .get(&secret_name(id))
-            .ok_or_else(|| KeyLookup::MissingKey(id.to_owned()))?;
-        let certificate = PublicCertificate::from_der(&row.certificate)
-            .map_err(|_| KeyLookup::MissingKey(id.to_owned()))?;
-        let private_key = rsa::pkcs8::DecodePrivateKey::from_pkcs8_pem(&pem)
-            .map_err(|_| KeyLookup::MissingKey(id.to_owned()))?;
-        let key = EncryptionKey::assemble(id.to_owned(), certificate.der, private_key)
-            .map_err(|_| KeyLookup::MissingKey(id.to_owned()))?;
+        let missing = || KeyLookup::MissingKey(id.to_owned());
+        let (secrets, owned_id) = (self.secrets.clone(), id.to_owned());
+        // The keyring read, and the key's parsing (milliseconds of RSA checks), off the async workers.
+        let key = tokio::task::spawn_blocking(move || {
+            let pem = secrets.get(&secret_name(&owned_id))?;
+            let certificate = PublicCertificate::from_der(&row.certificate).ok()?;
+            let private_key = rsa::pkcs8::DecodePrivateKey::from_pkcs8_pem(&pem).ok()?;
+            EncryptionKey::assemble(owned_id, certificate.der, private_key).ok()
+        })
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(missing)?;
         let key = Arc::new(key);
         self.loaded
             .lock()
             .expect("keychain lock")
             .insert(id.to_owned(), key.clone());
         Ok(key)
+    }
+
+    fn cached(&self, id: &str) -> Option<Arc<EncryptionKey>> {
+        self.loaded.lock().expect("keychain lock").get(id).cloned()
     }
 
     /// The key for an item, checked against the thumbprint the item names. On a mismatch the key is
@@ -276,7 +297,8 @@ impl Keychain {
             self.store
                 .change_certificate(CertificateChange::Delete(row.id.clone()))
                 .await?;
-            self.secrets.delete(&secret_name(&row.id));
+            let (secrets, name) = (self.secrets.clone(), secret_name(&row.id));
+            let _ = tokio::task::spawn_blocking(move || secrets.delete(&name)).await;
             self.loaded.lock().expect("keychain lock").remove(&row.id);
             pruned.push(row.id);
         }

@@ -473,6 +473,7 @@ pub async fn resource(
     Path(path): Path<String>,
     Query(query): Query<ResourceQuery>,
 ) -> ApiResult {
+    shared.lock().resource_reads += 1;
     authenticate(&shared, &headers)?;
     let found = shared.lock().resources.get(&path, query.select.as_deref());
     let mut resource = match found {

@@ -186,6 +186,11 @@ impl RunningSimulator {
             .unwrap_or(0)
     }
 
+    /// How many resource reads (`GET /v1.0/{resource}`) reached the simulator, whatever it answered.
+    pub fn resource_reads(&self) -> u64 {
+        self.shared.lock().resource_reads
+    }
+
     pub fn advance_clock(&self, by: Duration) {
         self.shared.clock.advance(by);
     }

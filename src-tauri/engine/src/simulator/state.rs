@@ -46,6 +46,9 @@ pub struct State {
     pub calls: HashMap<super::Operation, u64>,
     /// What changes touched, for `GET /v1.0/{resource}`.
     pub resources: super::resources::Resources,
+    /// Every `GET /v1.0/{resource}` that reached the simulator, answered or refused: how a test sees
+    /// that a client read nothing it should not have.
+    pub resource_reads: u64,
 }
 
 impl State {

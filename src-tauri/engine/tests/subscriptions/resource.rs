@@ -131,3 +131,67 @@ async fn a_resource_deleted_at_graph_is_explained_not_shown() {
         "A missed lifecycle event names no resource to fetch; open a change notification instead."
     );
 }
+
+#[tokio::test]
+async fn a_rejected_notification_is_never_fetched_and_graph_never_asked() {
+    let (world, subscription, notes) = one_created(false).await;
+    let accepted = &notes[0];
+    // A forger who knows the receiver's URL and the subscription's id, but not its clientState, names a
+    // resource that exists at Graph: only the verdict stands between it and a signed-in read.
+    let resource = accepted.resource.clone().unwrap();
+    let forged = serde_json::json!({ "value": [{
+        "subscriptionId": subscription.id,
+        "subscriptionExpirationDateTime": subscription.expiration_date_time,
+        "changeType": "created",
+        "clientState": "a guess",
+        "resource": resource,
+        "tenantId": subscription.tenant_id,
+    }]});
+    let answer = reqwest::Client::new()
+        .post(&world.listening().urls().notification_url)
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let notes = world
+        .notifications_until(&subscription.id, "the forgery stored", |n| n.len() == 2)
+        .await;
+    let rejected = &notes[0];
+    assert_eq!(rejected.verdict, hookscope_engine::model::Verdict::Rejected);
+    let reads_before = world.sim.running.resource_reads();
+
+    let refused = current_resource(&world.engine, &world.graph, &rejected.id, "subject")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        format!(
+            "Notification {} was rejected (The clientState does not match the subscription's: the item may be forged); Hookscope fetches resources only for accepted notifications.",
+            rejected.id
+        )
+    );
+    // The command line's path names the target the same way, before any Graph client exists.
+    let target = hookscope_engine::graph::resource::target(&world.engine, &rejected.id, "")
+        .await
+        .err();
+    assert_eq!(target, Some(refused));
+    assert_eq!(
+        world.sim.running.resource_reads(),
+        reads_before,
+        "no request reached Graph for the rejected notification"
+    );
+
+    // Positive control: the accepted notification of the same resource is read, and Graph sees it.
+    let fetched = current_resource(&world.engine, &world.graph, &accepted.id, "subject")
+        .await
+        .expect("the accepted notification's resource is read");
+    assert!(
+        fetched
+            .url
+            .ends_with(&format!("/v1.0/{resource}?$select=subject")),
+        "{}",
+        fetched.url
+    );
+    assert_eq!(world.sim.running.resource_reads(), reads_before + 1);
+}

@@ -462,3 +462,69 @@ async fn a_certificate_id_pruned_and_imported_again_elsewhere_is_reread_here() {
     there.close().await;
     here.close().await;
 }
+
+#[tokio::test]
+async fn a_rich_subscriptions_item_without_validation_tokens_is_rejected() {
+    let (world, id) = rich_world().await;
+    send(&world, &id, None, None).await;
+    let genuine = nth(&world, &id, 1).await;
+    assert_eq!(genuine.verdict, Verdict::Accepted, "{:?}", genuine.reason);
+    let delivered = world
+        .engine
+        .requests(&RequestQuery::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|r| r.id == genuine.request_id)
+        .expect("the delivery was recorded");
+    // The item as a forger who cannot make Graph's tokens would send it: the subscription's own id and
+    // clientState, no encrypted content to give it away as rich.
+    let mut with_tokens: Value = serde_json::from_str(delivered.body.as_deref().unwrap()).unwrap();
+    with_tokens["value"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("encryptedContent");
+    assert!(with_tokens["validationTokens"].is_array());
+    let mut without_tokens = with_tokens.clone();
+    without_tokens
+        .as_object_mut()
+        .unwrap()
+        .remove("validationTokens");
+    let post = |body: Value| {
+        let url = world.listening().urls().notification_url.clone();
+        async move {
+            let answer = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 202, "still 202, so Graph does not retry");
+        }
+    };
+
+    // Positive control: the same item, vouched for by Graph's tokens, is accepted.
+    post(with_tokens).await;
+    let vouched = nth(&world, &id, 2).await;
+    assert_eq!(
+        (
+            vouched.verdict,
+            vouched.reason.as_deref(),
+            vouched.tokens_valid
+        ),
+        (Verdict::Accepted, None, Some(true))
+    );
+
+    post(without_tokens).await;
+    let bare = nth(&world, &id, 3).await;
+    assert_eq!(
+        (bare.verdict, bare.reason.as_deref(), bare.tokens_valid),
+        (
+            Verdict::Rejected,
+            Some("The item's subscription includes resource data, but the batch has no validationTokens, so nothing proves it comes from Graph."),
+            None
+        )
+    );
+    assert!(bare.decrypted.is_none());
+}

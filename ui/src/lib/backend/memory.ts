@@ -278,6 +278,10 @@ export class MemoryBackend implements Backend {
     if (!this.graph.connected) throw new Error(this.graph.message ?? 'Hookscope is not connected to Graph.');
     const n = this.stored.find((s) => s.id === id);
     if (!n) throw new Error(`No stored notification has the id ${id}.`);
+    if (n.verdict !== 'accepted') {
+      const why = n.reason ? ` (${n.reason.trim().replace(/\.$/, '')})` : '';
+      throw new Error(`Notification ${n.id} was rejected${why}; Hookscope fetches resources only for accepted notifications.`);
+    }
     if (n.lifecycleEvent) throw new Error(`A ${n.lifecycleEvent} lifecycle event names no resource to fetch; open a change notification instead.`);
     const path = (n.resource ?? '').replace(/^\//, '');
     if (this.goneAtGraph.has(path)) {
