@@ -87,7 +87,7 @@ pub async fn export(
         match &mut har {
             None => {
                 for n in &page.items {
-                    serde_json::to_writer(&mut *out, n)?;
+                    crate::model::printable::write_json(&mut *out, n)?;
                     out.write_all(b"\n")?;
                 }
             }
