@@ -30,6 +30,7 @@ pub use rows::{
 use crate::bus::Bus;
 use crate::config::{Durability, EngineConfig};
 use crate::model::{KeeperEvent, Subscription};
+use crate::privacy::{self, Tightened};
 use writer::Job;
 
 /// The sentence a refused delivery gets; Graph reads only the status, a person reads this.
@@ -60,6 +61,8 @@ pub struct Store {
     /// Bumped after each subscription write commits, so the receiver's cached view knows at once that
     /// it is stale (Graph may deliver within milliseconds of a create).
     subscription_writes: Arc<std::sync::atomic::AtomicU64>,
+    /// What was found looser than owner-only and tightened when this store opened.
+    tightened: Arc<[Tightened]>,
 }
 
 /// How often the background task copies the WAL back into the database file.
@@ -98,12 +101,18 @@ impl Store {
     }
 
     async fn open_with(config: &EngineConfig, bus: Bus, writable: bool) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|error| {
+        // Before SQLite opens anything: it creates the WAL files with the database file's mode.
+        let tightened: Arc<[Tightened]> = privacy::prepare_data_dir(
+            &config.data_dir,
+            &config.database_path(),
+        )
+        .map_err(|error| {
             anyhow::anyhow!(
-                "Cannot create the data directory {}: {error}.",
+                "Cannot prepare the data directory {}: {error}; check it is yours and writable.",
                 config.data_dir.display()
             )
-        })?;
+        })?
+        .into();
         let options = SqliteConnectOptions::new()
             .filename(config.database_path())
             .create_if_missing(true)
@@ -138,6 +147,7 @@ impl Store {
                 jobs,
                 stopped: watch::channel(()).1,
                 subscription_writes: Arc::default(),
+                tightened,
             });
         }
         let seen = dedupe::Seen::load(&mut setup, dedupe::CAPACITY)
@@ -160,6 +170,7 @@ impl Store {
             jobs,
             stopped,
             subscription_writes: Arc::default(),
+            tightened,
         })
     }
 
@@ -297,6 +308,12 @@ impl Store {
         let _ = self.jobs.send_async(Job::Shutdown).await;
         let _ = self.stopped.clone().changed().await;
         self.pool.close().await;
+    }
+
+    /// The data directory and files found readable by others and made owner-only when this store
+    /// opened (empty when all were private already, and always on platforms other than Unix).
+    pub fn tightened(&self) -> &[Tightened] {
+        &self.tightened
     }
 
     pub fn pool(&self) -> &SqlitePool {
