@@ -74,15 +74,12 @@ fn announce(path: &std::path::Path, urls: &ReceiverUrls) -> anyhow::Result<()> {
         pid: std::process::id(),
         urls: urls.clone(),
     })?;
-    let staging = path.with_extension("json.tmp");
-    std::fs::write(&staging, body)
-        .and_then(|()| std::fs::rename(&staging, path))
-        .map_err(|error| {
-            anyhow::anyhow!(
-                "Cannot write {}: {error}; check the data directory is writable.",
-                path.display()
-            )
-        })
+    crate::privacy::write_atomically(path, &body).map_err(|error| {
+        anyhow::anyhow!(
+            "Cannot write {}: {error}; check the data directory is writable.",
+            path.display()
+        )
+    })
 }
 
 fn read_announcement(path: &std::path::Path) -> Option<Announcement> {
@@ -133,6 +130,12 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The one sentence to show the user when opening found the data directory or its files readable
+    /// by others and made them owner-only; None when they were private already (every later start).
+    pub fn privacy_notice(&self) -> Option<String> {
+        crate::privacy::notice(self.store.tightened())
     }
 
     /// Where engine parts (the tunnel's supervisor) publish what fronts show.

@@ -13,6 +13,7 @@ pub mod feed;
 pub mod graph;
 pub mod keeper;
 pub mod model;
+pub mod privacy;
 pub mod receiver;
 pub mod relay;
 pub mod retention;

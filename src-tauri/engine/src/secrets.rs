@@ -107,27 +107,17 @@ impl Secrets {
     }
 }
 
-/// Creates the file with owner-only permissions from the start (no window where others could read it).
+/// Creates the file with owner-only permissions from the start (no window where others could read it),
+/// in a folder only its owner can enter.
 fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
-    use std::io::Write;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        crate::privacy::create_dir(dir)?;
+        // A folder made before Hookscope kept it private would otherwise stay open.
+        if let Some(loose) = crate::privacy::tighten(dir, crate::privacy::DIR_MODE) {
+            if let Some(error) = loose.failed {
+                return Err(std::io::Error::other(error));
+            }
         }
     }
-    let staging = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&staging)?;
-    file.write_all(value.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&staging, path)
+    crate::privacy::write_atomically(path, value.as_bytes())
 }

@@ -31,7 +31,7 @@ impl Writer {
             out.write_all(b",")?;
         }
         self.first = false;
-        serde_json::to_writer(&mut *out, &entry(request, base_url))?;
+        crate::model::printable::write_json(&mut *out, &entry(request, base_url))?;
         Ok(())
     }
 

@@ -87,7 +87,7 @@ pub async fn export(
         match &mut har {
             None => {
                 for n in &page.items {
-                    serde_json::to_writer(&mut *out, n)?;
+                    crate::model::printable::write_json(&mut *out, n)?;
                     out.write_all(b"\n")?;
                 }
             }
@@ -131,7 +131,7 @@ pub async fn export_to_dir(
     base_url: &str,
     dir: &std::path::Path,
 ) -> anyhow::Result<ExportSummary> {
-    std::fs::create_dir_all(dir).map_err(|error| {
+    crate::privacy::create_dir(dir).map_err(|error| {
         anyhow::anyhow!(
             "Cannot create {} ({error}); choose another folder.",
             dir.display()
@@ -139,7 +139,8 @@ pub async fn export_to_dir(
     })?;
     let stamp = crate::clock::rfc3339_millis(crate::clock::now_micros()).replace([':', '.'], "-");
     let path = dir.join(format!("hookscope-{stamp}.{}", format.extension()));
-    let file = std::fs::File::create(&path).map_err(|error| {
+    // It holds the same bodies and clientStates as the database: owner-only like it.
+    let file = crate::privacy::create_file(&path).map_err(|error| {
         anyhow::anyhow!(
             "Cannot write {} ({error}); check the folder is writable.",
             path.display()

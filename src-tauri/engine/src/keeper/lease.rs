@@ -4,7 +4,7 @@
 //! over as soon as the lock is free. The lock dies with its process, so even `kill -9` hands over at
 //! once. Keepers signed in to different tenants keep their own tenant's subscriptions side by side.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::Path;
 
 pub struct Lease {
@@ -26,7 +26,8 @@ impl Lease {
                 }
             })
             .collect();
-        let file = OpenOptions::new()
+        // Empty, but owner-only like everything in the data directory.
+        let file = crate::privacy::file_options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -61,5 +62,15 @@ mod tests {
             Lease::try_acquire(dir.path(), "t1").is_some(),
             "released with its holder"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let _held = Lease::try_acquire(dir.path(), "t1").expect("free at first");
+        let found = std::fs::metadata(dir.path().join("keeper-t1.lock")).unwrap();
+        assert_eq!(found.permissions().mode() & 0o7777, 0o600);
     }
 }

@@ -4,6 +4,7 @@
 mod inspection;
 mod keeper;
 mod notification;
+pub mod printable;
 mod relay;
 mod request;
 mod subscription;

@@ -341,16 +341,13 @@ pub fn announce(data_dir: &Path, simulator: &RunningSimulator) -> anyhow::Result
         tenant_id: simulator.shared.options.app.tenant_id.clone(),
         client_id: simulator.shared.options.app.client_id.clone(),
     })?;
-    std::fs::create_dir_all(data_dir)?;
-    let staging = path.with_extension("json.tmp");
-    std::fs::write(&staging, body)
-        .and_then(|()| std::fs::rename(&staging, &path))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "Cannot write {}: {e}; check the data directory is writable.",
-                path.display()
-            )
-        })?;
+    crate::privacy::create_dir(data_dir)?;
+    crate::privacy::write_atomically(&path, &body).map_err(|e| {
+        anyhow::anyhow!(
+            "Cannot write {}: {e}; check the data directory is writable.",
+            path.display()
+        )
+    })?;
     Ok(path)
 }
 

@@ -32,6 +32,7 @@ pub use rows::{
 use crate::bus::Bus;
 use crate::config::{Durability, EngineConfig};
 use crate::model::{KeeperEvent, Subscription};
+use crate::privacy::{self, Tightened};
 use writer::Job;
 
 /// The sentence a refused delivery gets; Graph reads only the status, a person reads this.
@@ -63,6 +64,8 @@ pub struct Store {
     /// cached view knows at once that it is stale (Graph may deliver within milliseconds of a create),
     /// and a delivery waiting for a subscription being born wakes the moment it is recorded.
     subscription_writes: Arc<watch::Sender<u64>>,
+    /// What was found looser than owner-only and tightened when this store opened.
+    tightened: Arc<[Tightened]>,
 }
 
 /// How often the background task copies the WAL back into the database file.
@@ -101,12 +104,18 @@ impl Store {
     }
 
     async fn open_with(config: &EngineConfig, bus: Bus, writable: bool) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|error| {
+        // Before SQLite opens anything: it creates the WAL files with the database file's mode.
+        let tightened: Arc<[Tightened]> = privacy::prepare_data_dir(
+            &config.data_dir,
+            &config.database_path(),
+        )
+        .map_err(|error| {
             anyhow::anyhow!(
-                "Cannot create the data directory {}: {error}.",
+                "Cannot prepare the data directory {}: {error}; check it is yours and writable.",
                 config.data_dir.display()
             )
-        })?;
+        })?
+        .into();
         let options = SqliteConnectOptions::new()
             .filename(config.database_path())
             .create_if_missing(true)
@@ -141,6 +150,7 @@ impl Store {
                 jobs,
                 stopped: watch::channel(()).1,
                 subscription_writes: Arc::new(watch::Sender::new(0)),
+                tightened,
             });
         }
         let seen = dedupe::Seen::load(&mut setup, dedupe::CAPACITY)
@@ -163,6 +173,7 @@ impl Store {
             jobs,
             stopped,
             subscription_writes: Arc::new(watch::Sender::new(0)),
+            tightened,
         })
     }
 
@@ -310,6 +321,12 @@ impl Store {
         let _ = self.jobs.send_async(Job::Shutdown).await;
         let _ = self.stopped.clone().changed().await;
         self.pool.close().await;
+    }
+
+    /// The data directory and files found readable by others and made owner-only when this store
+    /// opened (empty when all were private already, and always on platforms other than Unix).
+    pub fn tightened(&self) -> &[Tightened] {
+        &self.tightened
     }
 
     pub fn pool(&self) -> &SqlitePool {
