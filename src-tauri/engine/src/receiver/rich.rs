@@ -19,8 +19,10 @@ use crate::store::NotificationRow;
 /// What Graph's `validationTokens: null` means (reference §6.1), said where the user looks.
 const TOKENS_NULL: &str = "Graph sent validationTokens: null, so it could not encrypt resource data for this app: in Entra, give the \"Microsoft Graph Change Tracking\" service principal (appId 0bf30f3b-4a52-48df-9a82-234910c4a086) an app role or set appRoleAssignmentRequired to false on your app, creating that service principal first in an old tenant.";
 const TOKENS_ABSENT: &str = "The item carries encrypted content but the batch has no validationTokens, so nothing proves it comes from Graph; it was not decrypted.";
-/// A rich subscription's change notification always comes with tokens from Graph (reference §7): one
-/// without them is what a forger sends who cannot make them, whatever else it carries.
+/// Graph sends tokens with every batch in which an item has resource data (docs/public-edge.md):
+/// a rich subscription's created or updated item without them is what a forger sends who cannot make
+/// them, whatever else it carries. A `deleted` item has no resource left to carry, so Graph's batch of
+/// deletions alone comes without tokens, and its clientState is its proof.
 const TOKENS_MISSING_FOR_RICH: &str = "The item's subscription includes resource data, but the batch has no validationTokens, so nothing proves it comes from Graph.";
 
 pub struct RichChecks {
@@ -39,6 +41,15 @@ pub fn applies(tokens: &Tokens, items: &[Item<'_>], snapshot: &Snapshot) -> bool
                     .and_then(|id| snapshot.get(id))
                     .is_some_and(|known| known.rich)
         })
+}
+
+/// A change notification of deletions only (Graph may list several types comma-separated).
+fn only_deleted(row: &NotificationRow) -> bool {
+    row.change_type.as_deref().is_some_and(|types| {
+        types
+            .split(',')
+            .all(|t| t.trim().eq_ignore_ascii_case("deleted"))
+    })
 }
 
 impl RichChecks {
@@ -67,6 +78,7 @@ impl RichChecks {
                         // Lifecycle events carry no resource data, so Graph sends no tokens with them
                         // (reference §5: "plus JWT if present"); their clientState is their proof.
                         && rows[i].lifecycle_event.is_none()
+                        && !only_deleted(&rows[i])
                     {
                         reject(&mut rows[i], TOKENS_MISSING_FOR_RICH.to_owned());
                     }

@@ -491,6 +491,13 @@ async fn a_rich_subscriptions_item_without_validation_tokens_is_rejected() {
         .as_object_mut()
         .unwrap()
         .remove("validationTokens");
+    // A deletion has no resource data left, and Graph sends a batch of deletions alone without tokens.
+    let mut deletion = without_tokens.clone();
+    deletion["value"][0]["changeType"] = Value::from("deleted");
+    deletion["value"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceData");
     let post = |body: Value| {
         let url = world.listening().urls().notification_url.clone();
         async move {
@@ -527,4 +534,15 @@ async fn a_rich_subscriptions_item_without_validation_tokens_is_rejected() {
         )
     );
     assert!(bare.decrypted.is_none());
+
+    post(deletion).await;
+    let deleted = nth(&world, &id, 4).await;
+    assert_eq!(
+        (
+            deleted.verdict,
+            deleted.reason.as_deref(),
+            deleted.tokens_valid
+        ),
+        (Verdict::Accepted, None, None)
+    );
 }
