@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use common::Harness;
 use hookscope_engine::bus::Event;
 use hookscope_engine::tunnel::{
-    supervise, ExternalUrl, NgrokOptions, NgrokTunnel, SupervisorTimings, TunnelState,
+    ngrok_failure, supervise, ExternalUrl, NgrokOptions, NgrokTunnel, SupervisorTimings, Tunnel,
+    TunnelError, TunnelState,
 };
 
 fn quick() -> SupervisorTimings {
@@ -137,6 +138,126 @@ async fn a_url_is_announced_only_once_graphs_handshake_comes_through_it() {
         retrying && reason.contains(&nowhere) && reason.contains("does not come through"),
         "{reason}"
     );
+    tunnel.stop();
+    h.stop().await;
+}
+
+const TOKEN: &str = "2abcdefghijklmnopqrstuvwxyz_0123456789ABCDEF";
+
+/// An error as the `ngrok` crate reports one: ngrok's code when its server refused, and its words.
+#[derive(Debug)]
+struct NgrokSaid {
+    code: Option<&'static str>,
+    msg: String,
+}
+
+impl std::fmt::Display for NgrokSaid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl std::error::Error for NgrokSaid {}
+
+impl ngrok::Error for NgrokSaid {
+    fn error_code(&self) -> Option<&str> {
+        self.code
+    }
+    fn msg(&self) -> String {
+        self.msg.clone()
+    }
+}
+
+/// A tunnel whose every open meets the same ngrok error, turned into text the way `NgrokTunnel` does;
+/// it counts the attempts.
+struct Refused {
+    said: fn() -> NgrokSaid,
+    attempts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Tunnel for Refused {
+    async fn open(&mut self, _local: &str) -> Result<String, TunnelError> {
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(ngrok_failure(&(self.said)(), TOKEN, None))
+    }
+
+    async fn closed(&mut self) -> String {
+        std::future::pending().await
+    }
+}
+
+/// Waits until the supervisor has ended for good (its state's sender is gone), or fails after 10 s.
+async fn ended(tunnel: &mut hookscope_engine::tunnel::Supervised) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, tunnel.states.changed()).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(_)) => return,
+            Err(_) => panic!("still supervising: {:?}", *tunnel.states.borrow()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_authtoken_ends_offline_after_one_attempt_without_quoting_it() {
+    let h = Harness::start().await;
+    let mut events = h.engine.events();
+    let attempts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tunnel = watch(
+        &h,
+        Refused {
+            said: || {
+                NgrokSaid {
+                code: Some("ERR_NGROK_107"),
+                msg: format!(
+                    "The authtoken you specified is properly formed, but it is invalid.\n\nYour authtoken: {TOKEN}\n\nThis usually happens when:"
+                ),
+            }
+            },
+            attempts: attempts.clone(),
+        },
+    );
+    ended(&mut tunnel).await;
+    let expected = TunnelState::Offline {
+        reason: "ngrok refused the authtoken (ERR_NGROK_107: The authtoken you specified is properly formed, but it is invalid); get yours at https://dashboard.ngrok.com/get-started/your-authtoken and set NGROK_AUTHTOKEN (the app keeps it in the keyring).".into(),
+        retrying: false,
+    };
+    assert_eq!(*tunnel.states.borrow(), expected);
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // What the fronts saw on the bus, in order, and nothing else.
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let Event::Tunnel { state } = event {
+            seen.push(state);
+        }
+    }
+    assert_eq!(seen, vec![TunnelState::Connecting, expected]);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_network_error_from_ngrok_is_retried() {
+    let h = Harness::start().await;
+    let mut events = h.engine.events();
+    let attempts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tunnel = watch(
+        &h,
+        Refused {
+            said: || NgrokSaid {
+                code: None,
+                msg: "failed to establish tcp connection".into(),
+            },
+            attempts: attempts.clone(),
+        },
+    );
+    let states = states_until(&mut events, |s| offline(s).len() >= 3).await;
+    assert_eq!(
+        offline(&states),
+        vec![("ngrok cannot be reached (failed to establish tcp connection): this machine looks offline; Hookscope keeps trying.", true); 3]
+    );
+    assert!(attempts.load(std::sync::atomic::Ordering::SeqCst) >= 3);
     tunnel.stop();
     h.stop().await;
 }

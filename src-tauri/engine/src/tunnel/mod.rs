@@ -11,7 +11,10 @@ use std::future::Future;
 use serde::Serialize;
 use ts_rs::TS;
 
-pub use self::ngrok::{NgrokOptions, NgrokTunnel};
+pub use self::ngrok::{
+    failure as ngrok_failure, refusal as ngrok_refusal, NgrokOptions, NgrokTunnel,
+    Refusal as NgrokRefusal,
+};
 
 use crate::engine::Listening;
 use crate::keeper::Keeper;
