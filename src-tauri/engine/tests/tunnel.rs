@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::Harness;
@@ -94,6 +96,7 @@ async fn an_unreachable_ngrok_service_is_offline_and_tried_again() {
             authtoken: Some("2abcdefghijklmnopqrstuvwxyz_0123456789ABCDEF".into()),
             domain: None,
             server_addr: Some(closed_port()),
+            ca_cert: None,
         }),
     );
     let states = states_until(&mut events, |s| offline(s).len() >= 3).await;
@@ -258,6 +261,112 @@ async fn a_network_error_from_ngrok_is_retried() {
         vec![("ngrok cannot be reached (failed to establish tcp connection): this machine looks offline; Hookscope keeps trying.", true); 3]
     );
     assert!(attempts.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+    tunnel.stop();
+    h.stop().await;
+}
+
+/// A stand-in for ngrok's service on loopback: TLS with a certificate for 127.0.0.1 (its PEM is
+/// returned for the tunnel to trust), ngrok's stream multiplexer inside, and every authentication
+/// answered with `refusal` the way ngrok's server words one. Counts the authentications it got.
+async fn fake_ngrok(refusal: String) -> (String, Vec<u8>, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let auths = Arc::new(AtomicUsize::new(0));
+    let counted = auths.clone();
+    // ngrok's RPC stream type for authentication.
+    const AUTH: muxado::typed::StreamType = muxado::typed::StreamType::clamp(0);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, counted, refusal) = (acceptor.clone(), counted.clone(), refusal.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let session = muxado::SessionBuilder::new(tls).server().start();
+                let mut typed = muxado::typed::Typed::new(session);
+                // The agent's heartbeat stream stays open, unanswered, for as long as the session.
+                let mut held = Vec::new();
+                while let Ok(mut stream) =
+                    muxado::typed::TypedAccept::accept_typed(&mut typed).await
+                {
+                    if stream.typ() != AUTH {
+                        held.push(stream);
+                        continue;
+                    }
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    // The request is one JSON object, not followed by a close: read until it parses.
+                    let mut request = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while serde_json::from_slice::<serde_json::Value>(&request).is_err() {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let answer = serde_json::json!({ "Error": refusal }).to_string();
+                    let _ = stream.write_all(answer.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                    held.push(stream);
+                }
+            });
+        }
+    });
+    (address, certified.cert.pem().into_bytes(), auths)
+}
+
+fn ngrok_against(address: String, ca: Vec<u8>) -> NgrokTunnel {
+    NgrokTunnel::new(NgrokOptions {
+        authtoken: Some(TOKEN.into()),
+        domain: None,
+        server_addr: Some(address),
+        ca_cert: Some(ca),
+    })
+}
+
+#[tokio::test]
+async fn ngrok_refusing_the_authtoken_ends_offline_after_one_attempt() {
+    let h = Harness::start().await;
+    let (address, ca, auths) = fake_ngrok(format!(
+        "The authtoken you specified is properly formed, but it is invalid.\n\nYour authtoken: {TOKEN}\n\nERR_NGROK_107"
+    ))
+    .await;
+    let mut tunnel = watch(&h, ngrok_against(address, ca));
+    ended(&mut tunnel).await;
+    assert_eq!(
+        *tunnel.states.borrow(),
+        TunnelState::Offline {
+            reason: "ngrok refused the authtoken (ERR_NGROK_107: The authtoken you specified is properly formed, but it is invalid); get yours at https://dashboard.ngrok.com/get-started/your-authtoken and set NGROK_AUTHTOKEN (the app keeps it in the keyring).".into(),
+            retrying: false,
+        }
+    );
+    assert_eq!(auths.load(Ordering::SeqCst), 1);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn ngrok_failing_for_its_own_reasons_is_tried_again() {
+    let h = Harness::start().await;
+    let mut events = h.engine.events();
+    let (address, ca, auths) = fake_ngrok(format!(
+        "Something went wrong for {TOKEN}. Please try your request again later.\n\nERR_NGROK_128"
+    ))
+    .await;
+    let tunnel = watch(&h, ngrok_against(address, ca));
+    let states = states_until(&mut events, |s| offline(s).len() >= 3).await;
+    assert_eq!(
+        offline(&states),
+        vec![("ngrok refused the tunnel (ERR_NGROK_128: Something went wrong for [your authtoken]. Please try your request again later); Hookscope keeps trying.", true); 3]
+    );
+    assert!(auths.load(Ordering::SeqCst) >= 3);
     tunnel.stop();
     h.stop().await;
 }

@@ -104,6 +104,7 @@ pub fn ngrok_options(data_dir: &std::path::Path, saved_domain: Option<&str>) -> 
         authtoken: ngrok_authtoken(data_dir),
         domain: env("HOOKSCOPE_NGROK_DOMAIN").or_else(|| saved_domain.map(str::to_owned)),
         server_addr: env("HOOKSCOPE_NGROK_SERVER"),
+        ca_cert: None,
     }
 }
 

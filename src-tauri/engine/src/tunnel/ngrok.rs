@@ -15,8 +15,11 @@ pub struct NgrokOptions {
     pub authtoken: Option<String>,
     /// The account's static domain (`HOOKSCOPE_NGROK_DOMAIN`): the same URL on every start.
     pub domain: Option<String>,
-    /// Where ngrok's service is; only tests change it (to a closed local port).
+    /// Where ngrok's service is; only tests change it (to a closed local port, or a local stand-in).
     pub server_addr: Option<String>,
+    /// The PEM root ngrok's service is checked against instead of ngrok's own; only tests set it, for
+    /// their local stand-in of ngrok's service.
+    pub ca_cert: Option<Vec<u8>>,
 }
 
 pub struct NgrokTunnel {
@@ -68,6 +71,9 @@ impl Tunnel for NgrokTunnel {
                 ngrok::session::default_connect(host, port, tls, last).await
             },
         );
+        if let Some(pem) = &self.options.ca_cert {
+            builder.ca_cert(bytes::Bytes::from(pem.clone()));
+        }
         if let Some(addr) = &self.options.server_addr {
             builder
                 .server_addr(addr.clone())
