@@ -269,6 +269,16 @@ async fn a_network_error_from_ngrok_is_retried() {
 /// returned for the tunnel to trust), ngrok's stream multiplexer inside, and every authentication
 /// answered with `refusal` the way ngrok's server words one. Counts the authentications it got.
 async fn fake_ngrok(refusal: String) -> (String, Vec<u8>, Arc<AtomicUsize>) {
+    let (address, ca, auths, _) = fake_ngrok_with(None, refusal).await;
+    (address, ca, auths)
+}
+
+/// The same stand-in; with `online`, the first session is let in and its endpoint gets that URL, until
+/// the returned `Notify` drops it: every later session meets `refusal` (the token revoked meanwhile).
+async fn fake_ngrok_with(
+    online: Option<String>,
+    refusal: String,
+) -> (String, Vec<u8>, Arc<AtomicUsize>, Arc<tokio::sync::Notify>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
@@ -281,12 +291,16 @@ async fn fake_ngrok(refusal: String) -> (String, Vec<u8>, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
     let auths = Arc::new(AtomicUsize::new(0));
-    let counted = auths.clone();
-    // ngrok's RPC stream type for authentication.
+    let drop_it = Arc::new(tokio::sync::Notify::new());
+    let (counted, dropper) = (auths.clone(), drop_it.clone());
+    // ngrok's RPC stream types for authentication and for opening an endpoint.
     const AUTH: muxado::typed::StreamType = muxado::typed::StreamType::clamp(0);
+    const BIND: muxado::typed::StreamType = muxado::typed::StreamType::clamp(1);
     tokio::spawn(async move {
+        let mut online = online;
         while let Ok((tcp, _)) = listener.accept().await {
             let (acceptor, counted, refusal) = (acceptor.clone(), counted.clone(), refusal.clone());
+            let (let_in, dropper) = (online.take(), dropper.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
@@ -295,32 +309,52 @@ async fn fake_ngrok(refusal: String) -> (String, Vec<u8>, Arc<AtomicUsize>) {
                 let mut typed = muxado::typed::Typed::new(session);
                 // The agent's heartbeat stream stays open, unanswered, for as long as the session.
                 let mut held = Vec::new();
-                while let Ok(mut stream) =
-                    muxado::typed::TypedAccept::accept_typed(&mut typed).await
-                {
-                    if stream.typ() != AUTH {
+                loop {
+                    let accepted = tokio::select! {
+                        accepted = muxado::typed::TypedAccept::accept_typed(&mut typed) => accepted,
+                        () = dropper.notified(), if let_in.is_some() => return,
+                    };
+                    let Ok(mut stream) = accepted else { return };
+                    if stream.typ() != AUTH && stream.typ() != BIND {
                         held.push(stream);
                         continue;
                     }
-                    counted.fetch_add(1, Ordering::SeqCst);
-                    // The request is one JSON object, not followed by a close: read until it parses.
+                    // A request is one JSON object, not followed by a close: read until it parses.
                     let mut request = Vec::new();
                     let mut chunk = [0u8; 4096];
-                    while serde_json::from_slice::<serde_json::Value>(&request).is_err() {
+                    let request = loop {
+                        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&request) {
+                            break value;
+                        }
                         match stream.read(&mut chunk).await {
                             Ok(0) | Err(_) => return,
                             Ok(n) => request.extend_from_slice(&chunk[..n]),
                         }
+                    };
+                    let answer = match (stream.typ() == AUTH, &let_in) {
+                        (true, None) => serde_json::json!({ "Error": refusal }),
+                        (true, Some(_)) => {
+                            serde_json::json!({ "Version": "3", "ClientId": "session-1" })
+                        }
+                        (false, url) => serde_json::json!({
+                            "Id": "endpoint-1",
+                            "URL": url.clone().unwrap_or_default(),
+                            "Proto": "https",
+                            "Opts": request["Opts"],
+                            "Extra": { "Token": "" },
+                        }),
+                    };
+                    if stream.typ() == AUTH {
+                        counted.fetch_add(1, Ordering::SeqCst);
                     }
-                    let answer = serde_json::json!({ "Error": refusal }).to_string();
-                    let _ = stream.write_all(answer.as_bytes()).await;
+                    let _ = stream.write_all(answer.to_string().as_bytes()).await;
                     let _ = stream.shutdown().await;
                     held.push(stream);
                 }
             });
         }
     });
-    (address, certified.cert.pem().into_bytes(), auths)
+    (address, certified.cert.pem().into_bytes(), auths, drop_it)
 }
 
 fn ngrok_against(address: String, ca: Vec<u8>) -> NgrokTunnel {
@@ -368,5 +402,45 @@ async fn ngrok_failing_for_its_own_reasons_is_tried_again() {
     );
     assert!(auths.load(Ordering::SeqCst) >= 3);
     tunnel.stop();
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn ngrok_refusing_a_reconnect_ends_offline_instead_of_retrying_for_ever() {
+    let h = Harness::start().await;
+    let mut events = h.engine.events();
+    // The endpoint's public URL is the receiver itself, so the route check passes and it comes online.
+    let (address, ca, auths, drop_session) = fake_ngrok_with(
+        Some(h.base.clone()),
+        format!("The authtoken you specified is properly formed, but it is invalid.\n\nYour authtoken: {TOKEN}\n\nERR_NGROK_107"),
+    )
+    .await;
+    let mut tunnel = watch(&h, ngrok_against(address, ca));
+    states_until(&mut events, |s| {
+        s.iter().any(|s| matches!(s, TunnelState::Online { .. }))
+    })
+    .await;
+    drop_session.notify_one();
+    ended(&mut tunnel).await;
+    let mut seen = vec![];
+    while let Ok(event) = events.try_recv() {
+        if let Event::Tunnel { state } = event {
+            seen.push(state);
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            TunnelState::Reconnecting {
+                reason: "ngrok refused the authtoken (ERR_NGROK_107: The authtoken you specified is properly formed, but it is invalid); get yours at https://dashboard.ngrok.com/get-started/your-authtoken and set NGROK_AUTHTOKEN (the app keeps it in the keyring).".into()
+            },
+            TunnelState::Offline {
+                reason: "ngrok refused the authtoken (ERR_NGROK_107: The authtoken you specified is properly formed, but it is invalid); get yours at https://dashboard.ngrok.com/get-started/your-authtoken and set NGROK_AUTHTOKEN (the app keeps it in the keyring).".into(),
+                retrying: false,
+            },
+        ]
+    );
+    // The first session, ngrok's own reconnect (refused, so it gave up), and the supervisor's last try.
+    assert_eq!(auths.load(Ordering::SeqCst), 3);
     h.stop().await;
 }

@@ -26,6 +26,9 @@ pub struct NgrokTunnel {
     options: NgrokOptions,
     /// Held while open: dropping the forwarder closes the endpoint.
     forwarder: Option<ngrok::forwarder::Forwarder<ngrok::tunnel::HttpTunnel>>,
+    /// The refusal that made the session give up reconnecting, for `closed` to say (ngrok itself
+    /// reports only that the reconnect was cancelled).
+    refused: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl NgrokTunnel {
@@ -33,6 +36,7 @@ impl NgrokTunnel {
         NgrokTunnel {
             options,
             forwarder: None,
+            refused: Default::default(),
         }
     }
 }
@@ -60,15 +64,33 @@ impl Tunnel for NgrokTunnel {
         // ngrok's session reconnects by itself, and would retry a refused authtoken for ever while the
         // state still says online: a refusal ends the session instead, and the supervisor's next open
         // meets the same refusal and stops with its sentence.
+        *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let (refused, said_token, said_domain) = (
+            self.refused.clone(),
+            token.clone(),
+            domain.map(str::to_owned),
+        );
         builder.connector(
-            |host: String,
-             port: u16,
-             tls: std::sync::Arc<rustls::ClientConfig>,
-             last: Option<ngrok::tunnel::AcceptError>| async move {
-                if last.as_ref().and_then(refused_reconnect).is_some() {
-                    return Err(ngrok::session::ConnectError::Canceled);
+            move |host: String,
+                  port: u16,
+                  tls: std::sync::Arc<rustls::ClientConfig>,
+                  last: Option<ngrok::tunnel::AcceptError>| {
+                let refusal = match &last {
+                    Some(ngrok::tunnel::AcceptError::Reconnect(error))
+                        if error.error_code().and_then(refusal).is_some() =>
+                    {
+                        Some(failure(&**error, &said_token, said_domain.as_deref()).message)
+                    }
+                    _ => None,
+                };
+                let refused = refused.clone();
+                async move {
+                    if let Some(message) = refusal {
+                        *refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+                        return Err(ngrok::session::ConnectError::Canceled);
+                    }
+                    ngrok::session::default_connect(host, port, tls, last).await
                 }
-                ngrok::session::default_connect(host, port, tls, last).await
             },
         );
         if let Some(pem) = &self.options.ca_cert {
@@ -113,7 +135,13 @@ impl Tunnel for NgrokTunnel {
         let said = match self.forwarder.as_mut() {
             Some(forwarder) => match forwarder.join().await {
                 Ok(Ok(())) => "the ngrok endpoint was closed".to_owned(),
-                Ok(Err(error)) => format!("the ngrok endpoint stopped ({error})"),
+                // ngrok gave up reconnecting on a refusal: it says why, in the same words as open's.
+                Ok(Err(error)) => self
+                    .refused
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .unwrap_or_else(|| format!("the ngrok endpoint stopped ({error})")),
                 Err(error) => format!("the ngrok forwarding task ended ({error})"),
             },
             None => std::future::pending().await,
@@ -192,14 +220,6 @@ pub fn failure<E: ngrok::Error>(error: &E, authtoken: &str, domain: Option<&str>
             ),
             retry: true,
         },
-    }
-}
-
-/// The refusal that ended ngrok's last reconnect attempt, if one did.
-fn refused_reconnect(last: &ngrok::tunnel::AcceptError) -> Option<Refusal> {
-    match last {
-        ngrok::tunnel::AcceptError::Reconnect(error) => error.error_code().and_then(refusal),
-        _ => None,
     }
 }
 
