@@ -20,7 +20,7 @@ pub struct Pending {
 
 /// `cloud` (global, usgov, dod, china) picks the national cloud's hosts; none keeps the app's flags,
 /// else a running simulator, else the global cloud.
-fn profile(
+async fn profile(
     shell: &Shell,
     tenant: String,
     client_id: String,
@@ -32,8 +32,9 @@ fn profile(
     if let Some(cloud) = cloud.filter(|c| !c.trim().is_empty()) {
         chosen.cloud = Some(cloud);
     }
-    let (graph_url, login_url) =
-        settings::hosts(&chosen, &engine.config().data_dir).map_err(|e| e.to_string())?;
+    let (graph_url, login_url) = settings::hosts(&chosen, &engine.config().data_dir)
+        .await
+        .map_err(|e| e.to_string())?;
     if tenant.trim().is_empty() || client_id.trim().is_empty() {
         return Err(
             "Fill in the tenant id and the client id from the app registration's overview page."
@@ -66,7 +67,7 @@ pub async fn sign_in_app(
     secret: String,
     cloud: Option<String>,
 ) -> Result<GraphStatus, String> {
-    let profile = profile(&shell, tenant, client_id, cloud)?;
+    let profile = profile(&shell, tenant, client_id, cloud).await?;
     let client = GraphClient::new(AppCredentials {
         graph_url: profile.graph_url.clone(),
         login_url: profile.login_url.clone(),
@@ -93,7 +94,7 @@ pub async fn start_device_sign_in(
     scopes: Option<String>,
     cloud: Option<String>,
 ) -> Result<DeviceCode, String> {
-    let mut profile = profile(&shell, tenant, client_id, cloud)?;
+    let mut profile = profile(&shell, tenant, client_id, cloud).await?;
     let mut scopes = scopes
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_SCOPES.into());

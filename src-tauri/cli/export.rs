@@ -31,14 +31,16 @@ pub async fn run(engine: &Engine, args: ExportArgs) -> anyhow::Result<()> {
         ExportFormatArg::Har => ExportFormat::Har,
     };
     // The receiver's root for the HAR's URLs: the running one's, else the default port's.
-    let base = hookscope_engine::subscriptions::running_receiver(engine)
-        .map(|running| running.urls.local_url)
-        .unwrap_or_else(|| {
-            format!(
-                "http://127.0.0.1:{}",
-                hookscope_engine::config::DEFAULT_PORT
-            )
-        });
+    // Only a label here, nothing is sent to it: the recorded announcement is enough.
+    let base =
+        hookscope_engine::announcement::recorded_receiver(&engine.config().announcement_path())
+            .map(|running| running.urls.local_url)
+            .unwrap_or_else(|| {
+                format!(
+                    "http://127.0.0.1:{}",
+                    hookscope_engine::config::DEFAULT_PORT
+                )
+            });
     let sink: Box<dyn std::io::Write + Send> = match &args.out {
         Some(path) => Box::new(std::fs::File::create(path).map_err(|error| {
             anyhow::anyhow!(

@@ -17,8 +17,10 @@ pub async fn run(engine: &Engine, global: &Global, args: LoginArgs) -> anyhow::R
         login_url: global.login_url.clone(),
         cloud: global.cloud.clone(),
     };
-    let (graph_url, login_url) = settings::hosts(&graph_settings, &engine.config().data_dir)?;
+    let (graph_url, login_url) =
+        settings::hosts(&graph_settings, &engine.config().data_dir).await?;
     let simulator = hookscope_engine::simulator::announced(&engine.config().data_dir)
+        .await
         .filter(|s| s.graph_url == graph_url);
     let tenant = args
         .tenant

@@ -501,6 +501,13 @@ pub fn init_logging(verbose: bool) {
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    // The ngrok crate logs its server's refusals word for word at debug level, and those quote the
+    // authtoken: whatever RUST_LOG asks, its modules log from info up (Hookscope reports their errors,
+    // redacted, itself).
+    let filter = ["ngrok=info", "muxado=info"]
+        .into_iter()
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, |filter, directive| filter.add_directive(directive));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -12,11 +12,12 @@ use super::output::json_line;
 use super::{Global, LifecycleArg, TriggerArgs};
 
 /// The simulator to drive: --graph-url / HOOKSCOPE_GRAPH_URL, else the one announced in the data directory.
-fn simulator_url(config: &EngineConfig, global: &Global) -> anyhow::Result<String> {
+async fn simulator_url(config: &EngineConfig, global: &Global) -> anyhow::Result<String> {
     if let Some(url) = global.graph_url.as_deref().filter(|u| !u.is_empty()) {
         return Ok(url.to_string());
     }
     simulator::announced(&config.data_dir)
+        .await
         .map(|a| a.graph_url)
         .ok_or_else(|| {
             anyhow::anyhow!(
@@ -54,7 +55,7 @@ pub async fn run(config: &EngineConfig, global: &Global, args: TriggerArgs) -> a
         tamper,
         token_version: args.token_version,
     };
-    let client = SimulatorClient::new(&simulator_url(config, global)?)?;
+    let client = SimulatorClient::new(&simulator_url(config, global).await?)?;
     let report = client.trigger(&spec).await?;
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -61,9 +61,7 @@ impl Listening {
     pub async fn stop(self) {
         self.receiver.stop().await;
         if let Some(path) = &self.announcement {
-            if read_announcement(path).is_some_and(|a| a.pid == std::process::id()) {
-                let _ = std::fs::remove_file(path);
-            }
+            crate::announcement::withdraw::<Announcement>(path, |a| a.pid);
         }
     }
 }
@@ -80,19 +78,6 @@ fn announce(path: &std::path::Path, urls: &ReceiverUrls) -> anyhow::Result<()> {
             path.display()
         )
     })
-}
-
-fn read_announcement(path: &std::path::Path) -> Option<Announcement> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-}
-
-/// Whether a process with this id runs (a crashed receiver leaves its announcement behind).
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
 }
 
 impl Engine {
@@ -147,8 +132,9 @@ impl Engine {
         self.bus.subscribe()
     }
 
-    /// Starts the receiver and announces its URLs in the data directory, unless another live process
-    /// (say, `hookscope listen` beside the app) already announced its own: that one stays findable.
+    /// Starts the receiver and announces its URLs in the data directory, unless another live receiver
+    /// (say, `hookscope listen` beside the app) already announced its own: that one stays findable. A
+    /// stale announcement (its process gone, or its port now someone else's) is replaced.
     pub async fn listen(&self, options: &ReceiverOptions) -> anyhow::Result<Listening> {
         let receiver = receiver::start(
             self.store.clone(),
@@ -158,9 +144,11 @@ impl Engine {
         )
         .await?;
         let announcement = self.config.announcement_path();
-        if read_announcement(&announcement)
-            .is_some_and(|a| a.pid != std::process::id() && process_alive(a.pid))
-        {
+        // Another process's announcement is probed; this process's own never is (it would only record a
+        // handshake in its own store).
+        let other = crate::announcement::recorded_receiver(&announcement)
+            .filter(|a| a.pid != std::process::id());
+        if other.is_some() && crate::announcement::receiver(&announcement).await.is_some() {
             return Ok(Listening {
                 receiver,
                 announcement: None,

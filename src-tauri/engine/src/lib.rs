@@ -1,6 +1,7 @@
 //! Hookscope's engine: everything a user can do with Graph change notifications, with no Tauri and no
 //! terminal in it, so the desktop shell and the command line stay thin fronts over one tested core.
 
+pub mod announcement;
 pub mod bindings;
 pub mod bus;
 pub mod catalog;

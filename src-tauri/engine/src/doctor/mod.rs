@@ -207,7 +207,7 @@ async fn clock_check(graph_url: &str) -> Check {
 
 /// The receiver for this data directory, and whether Graph can reach it.
 async fn receiver_checks(engine: &Engine, simulated: bool) -> Vec<Check> {
-    let Some(running) = crate::subscriptions::running_receiver(engine) else {
+    let Some(running) = crate::subscriptions::running_receiver(engine).await else {
         return vec![check(
             "receiver",
             Health::Fail,

@@ -87,6 +87,33 @@ impl GraphClient {
         }
     }
 
+    /// An absolute URL from Graph's answer (a `@odata.nextLink`), when it is on the Graph host this client
+    /// was configured with (same scheme, host and port): an answer that points elsewhere, from a
+    /// misbehaving proxy or a forged page, must not get the bearer token sent there.
+    fn on_graph_host(&self, link: &str, doing: &str) -> Result<String, GraphApiError> {
+        let ours = url::Url::parse(&self.credentials.graph_url).map(|u| u.origin());
+        let theirs = url::Url::parse(link).map(|u| u.origin());
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) if ours == theirs => Ok(link.to_owned()),
+            (ours, theirs) => {
+                let show = |origin: Result<url::Origin, url::ParseError>, text: &str| match origin {
+                    Ok(origin) if origin.is_tuple() => origin.ascii_serialization(),
+                    _ => format!("{text:?}"),
+                };
+                Err(GraphApiError {
+                    status: 0,
+                    code: "foreignNextLink".into(),
+                    message: format!(
+                        "{doing} stopped: Graph's answer points the next page at {}, not at the Graph host {}, so Hookscope did not send your token there; check --graph-url or the proxy in front of Graph.",
+                        show(theirs, link),
+                        show(ours, &self.credentials.graph_url)
+                    ),
+                    retry_after: None,
+                })
+            }
+        }
+    }
+
     /// An app-only client, as opposed to a signed-in user's: app-only calls need application permissions.
     pub fn is_app_only(&self) -> bool {
         self.credentials.app_only()
@@ -164,14 +191,14 @@ impl GraphClient {
         body: Option<&Value>,
         doing: &str,
     ) -> Result<(u16, Vec<u8>), GraphApiError> {
-        // `@odata.nextLink` pages come back as absolute URLs.
-        let url = if path.starts_with("http") {
-            path.to_string()
-        } else {
+        // `@odata.nextLink` pages come back as absolute URLs; the token goes only to the Graph host.
+        let url = if path.starts_with('/') {
             format!(
                 "{}/v1.0{path}",
                 self.credentials.graph_url.trim_end_matches('/')
             )
+        } else {
+            self.on_graph_host(path, doing)?
         };
         let mut refreshed = false;
         let mut waited = Duration::ZERO;

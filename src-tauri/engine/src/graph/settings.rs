@@ -76,15 +76,16 @@ pub async fn resolve(
         }
         return Ok(stored);
     }
-    from_simulator(settings, &engine.config().data_dir)
+    from_simulator(settings, &engine.config().data_dir).await
 }
 
-/// Where a new sign-in goes: the flags, else the cloud's hosts, else an announced simulator's.
-pub fn hosts(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<(String, String)> {
+/// Where a new sign-in goes: the flags, else a running simulator's (proved alive before a secret can go
+/// to it), else the cloud's hosts.
+pub async fn hosts(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<(String, String)> {
     let explicit =
         settings.graph_url.is_some() || settings.login_url.is_some() || settings.cloud.is_some();
     if !explicit {
-        if let Some(found) = crate::simulator::announced(data_dir) {
+        if let Some(found) = crate::simulator::announced(data_dir).await {
             return Ok((found.graph_url, found.login_url));
         }
     }
@@ -151,8 +152,11 @@ fn from_environment(settings: &GraphSettings) -> anyhow::Result<Option<AppCreden
     Ok(None)
 }
 
-fn from_simulator(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<AppCredentials> {
-    let simulator = crate::simulator::announced(data_dir).filter(|a| {
+async fn from_simulator(
+    settings: &GraphSettings,
+    data_dir: &Path,
+) -> anyhow::Result<AppCredentials> {
+    let simulator = crate::simulator::announced(data_dir).await.filter(|a| {
         settings
             .graph_url
             .as_deref()
@@ -180,7 +184,7 @@ fn from_simulator(settings: &GraphSettings, data_dir: &Path) -> anyhow::Result<A
 mod tests {
     use super::*;
 
-    fn hosts_for(
+    async fn hosts_for(
         cloud: Option<&str>,
         graph: Option<&str>,
         login: Option<&str>,
@@ -191,11 +195,11 @@ mod tests {
             cloud: cloud.map(Into::into),
         };
         let empty = tempfile::tempdir().unwrap();
-        hosts(&settings, empty.path()).unwrap()
+        hosts(&settings, empty.path()).await.unwrap()
     }
 
-    #[test]
-    fn each_national_cloud_sets_both_hosts_and_flags_win() {
+    #[tokio::test]
+    async fn each_national_cloud_sets_both_hosts_and_flags_win() {
         // Reference §9.3.
         for (name, graph, login) in [
             (
@@ -220,13 +224,13 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                hosts_for(Some(name), None, None),
+                hosts_for(Some(name), None, None).await,
                 (graph.into(), login.into()),
                 "{name}"
             );
         }
         assert_eq!(
-            hosts_for(Some("china"), Some("http://127.0.0.1:9"), None),
+            hosts_for(Some("china"), Some("http://127.0.0.1:9"), None).await,
             (
                 "http://127.0.0.1:9".into(),
                 "https://login.chinacloudapi.cn".into()
@@ -237,7 +241,9 @@ mod tests {
             cloud: Some("mars".into()),
             ..GraphSettings::default()
         };
-        let error = hosts(&settings, tempfile::tempdir().unwrap().path()).unwrap_err();
+        let error = hosts(&settings, tempfile::tempdir().unwrap().path())
+            .await
+            .unwrap_err();
         assert!(
             error
                 .to_string()

@@ -113,7 +113,7 @@ pub async fn replay(
     let url = match target {
         ReplayTarget::Url(url) => url.clone(),
         ReplayTarget::Receiver => {
-            let running = crate::subscriptions::running_receiver(engine).ok_or_else(|| {
+            let running = crate::subscriptions::running_receiver(engine).await.ok_or_else(|| {
                 anyhow::anyhow!("No receiver is running for this data directory; start `hookscope listen` or the app, or replay --to a URL.")
             })?;
             match &original.query {

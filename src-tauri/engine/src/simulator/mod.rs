@@ -351,19 +351,15 @@ pub fn announce(data_dir: &Path, simulator: &RunningSimulator) -> anyhow::Result
     Ok(path)
 }
 
-/// The running simulator announced in this data directory, if its process still runs.
-pub fn announced(data_dir: &Path) -> Option<SimulatorAnnouncement> {
-    let found: SimulatorAnnouncement =
-        serde_json::from_slice(&std::fs::read(announcement_path(data_dir)).ok()?).ok()?;
-    let alive = !cfg!(target_os = "linux") || Path::new(&format!("/proc/{}", found.pid)).exists();
-    alive.then_some(found)
+/// The running simulator announced in this data directory, once it proved to be that simulator (see
+/// `announcement::simulator`): a stale file never leads anything to an old port.
+pub async fn announced(data_dir: &Path) -> Option<SimulatorAnnouncement> {
+    crate::announcement::simulator(data_dir).await
 }
 
 /// Removes this process's announcement.
 pub fn withdraw(data_dir: &Path) {
-    if announced(data_dir).is_some_and(|a| a.pid == std::process::id()) {
-        let _ = std::fs::remove_file(announcement_path(data_dir));
-    }
+    crate::announcement::withdraw::<SimulatorAnnouncement>(&announcement_path(data_dir), |a| a.pid);
 }
 
 #[cfg(test)]

@@ -41,10 +41,10 @@ pub fn new_client_state() -> String {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
 }
 
-/// The URLs of the receiver running for this data directory (`hookscope listen` or the app).
-pub fn running_receiver(engine: &Engine) -> Option<Announcement> {
-    let path = engine.config().announcement_path();
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+/// The URLs of the receiver running for this data directory (`hookscope listen` or the app), once it
+/// proved alive (see `announcement::receiver`): a stale file never leads a delivery to an old port.
+pub async fn running_receiver(engine: &Engine) -> Option<Announcement> {
+    crate::announcement::receiver(&engine.config().announcement_path()).await
 }
 
 /// Checks a request against the catalog before Graph sees it; free text outside the catalog passes.
@@ -107,7 +107,7 @@ pub async fn subscribe(
     } else {
         None
     };
-    let receiver = running_receiver(engine);
+    let receiver = running_receiver(engine).await;
     let (notification_url, lifecycle_url) = match (&request.notification_url, &receiver) {
         (Some(url), _) => (url.clone(), url.clone()),
         (None, Some(found)) => (found.urls.notification_url.clone(), found.urls.lifecycle_url.clone()),
@@ -115,11 +115,24 @@ pub async fn subscribe(
             "No receiver is running for this data directory; start `hookscope listen` or the app, or pass --notification-url."
         ),
     };
-    // A dead tunnel or a stopped receiver is caught here, before Graph reports a bare 400.
+    // A dead tunnel or a stopped receiver is caught here, before Graph reports a bare 400. The local
+    // URL was just proved when the announcement was trusted: one handshake is enough.
+    let proved = receiver.as_ref().is_some_and(|found| {
+        notification_url
+            == format!(
+                "{}{}",
+                found.urls.local_url,
+                crate::receiver::NOTIFICATIONS_PATH
+            )
+    });
     let http = reqwest::Client::builder().no_proxy().build()?;
     let timeout = std::time::Duration::from_secs(10);
-    if let Err(detail) = crate::simulator::probe_handshake(&http, &notification_url, timeout).await
-    {
+    let checked = if proved {
+        Ok(())
+    } else {
+        crate::simulator::probe_handshake(&http, &notification_url, timeout).await
+    };
+    if let Err(detail) = checked {
         anyhow::bail!(
             "{notification_url} does not answer Graph's validation handshake ({detail}); check that the receiver and the tunnel are running."
         );

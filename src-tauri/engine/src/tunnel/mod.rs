@@ -11,7 +11,10 @@ use std::future::Future;
 use serde::Serialize;
 use ts_rs::TS;
 
-pub use self::ngrok::{NgrokOptions, NgrokTunnel};
+pub use self::ngrok::{
+    failure as ngrok_failure, refusal as ngrok_refusal, NgrokOptions, NgrokTunnel,
+    Refusal as NgrokRefusal,
+};
 
 use crate::engine::Listening;
 use crate::keeper::Keeper;
@@ -101,6 +104,7 @@ pub fn ngrok_options(data_dir: &std::path::Path, saved_domain: Option<&str>) -> 
         authtoken: ngrok_authtoken(data_dir),
         domain: env("HOOKSCOPE_NGROK_DOMAIN").or_else(|| saved_domain.map(str::to_owned)),
         server_addr: env("HOOKSCOPE_NGROK_SERVER"),
+        ca_cert: None,
     }
 }
 

@@ -2,6 +2,8 @@
 //! port, plus the fixtures every receiver test needs.
 #![allow(dead_code)]
 
+pub mod recorder;
+
 use std::time::Duration;
 
 use hookscope_engine::model::{Subscription, SubscriptionStatus};

@@ -29,7 +29,9 @@ async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict
         "a random clientState"
     );
     assert!(
-        hookscope_engine::simulator::announced(dir.path()).is_some(),
+        hookscope_engine::simulator::announced(dir.path())
+            .await
+            .is_some(),
         "`hookscope trigger` can find it"
     );
 
@@ -101,7 +103,9 @@ async fn one_click_subscribes_this_receiver_and_each_send_lands_with_its_verdict
     );
     assert_eq!(notes[4].verdict, Verdict::Accepted);
     sandbox.stop(&engine).await;
-    assert!(hookscope_engine::simulator::announced(dir.path()).is_none());
+    assert!(hookscope_engine::simulator::announced(dir.path())
+        .await
+        .is_none());
     listening.stop().await;
     engine.close().await;
 }

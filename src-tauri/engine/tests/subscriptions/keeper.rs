@@ -467,7 +467,9 @@ async fn when_the_tunnel_comes_back_at_another_url_subscriptions_follow_it() {
         format!("{second}/notifications")
     );
     // `subscribe` in another process finds the new URL in the announcement.
-    let announced = hookscope_engine::subscriptions::running_receiver(&world.engine).unwrap();
+    let announced = hookscope_engine::subscriptions::running_receiver(&world.engine)
+        .await
+        .unwrap();
     assert_eq!(announced.urls.public_url.as_deref(), Some(second.as_str()));
     supervised.stop();
     keeper.stop().await;
