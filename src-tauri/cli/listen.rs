@@ -58,7 +58,7 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
         .ok()
         .map(|graph| hookscope_engine::keeper::start(engine.clone(), graph.clone(), urls.clone()));
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = super::output::stdout();
         if args.json {
             // The keeper's state rides on the first line, so the line after it is always an event.
             let mut first = serde_json::to_value(&urls)?;
@@ -188,7 +188,7 @@ fn print_all(queue: std::sync::mpsc::Receiver<Printable>, json: bool) {
 }
 
 fn print_lagged(missed: u64, json: bool) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         json_line(&mut out, Some("lagged"), &json!({ "missed": missed }))?;
     } else {
@@ -200,15 +200,16 @@ fn print_lagged(missed: u64, json: bool) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Each event is one line of text, whatever its fields hold (they come from the network).
 fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     match event {
         Event::NotificationsStored { notifications } => {
             for note in notifications.iter() {
                 if json {
                     json_line(&mut out, Some("notification"), note)?;
                 } else {
-                    writeln!(out, "{}", notification_text(note))?;
+                    out.line(notification_text(note))?;
                 }
             }
         }
@@ -223,7 +224,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                 if json {
                     json_line(&mut out, Some("request"), &request)?;
                 } else {
-                    writeln!(out, "{}", request_text(&request))?;
+                    out.line(request_text(&request))?;
                 }
             }
         }
@@ -239,11 +240,10 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     &json!({ "requestId": request_id, "path": path, "at": at }),
                 )?;
             } else {
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "{}  handshake answered on {path}",
                     at.get(11..23).unwrap_or(at)
-                )?;
+                ))?;
             }
         }
         Event::Keeper { event } => {
@@ -255,8 +255,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                 };
                 json_line(&mut out, Some(kind), event)?;
             } else {
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "{}  {:<8}  sub {}  {}",
                     event.at.get(11..23).unwrap_or(&event.at),
                     if event.ok {
@@ -266,7 +265,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     },
                     event.subscription_id,
                     event.message
-                )?;
+                ))?;
             }
         }
         Event::Tunnel { state } => {
@@ -279,7 +278,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     TunnelState::Reconnecting { reason } => format!("reconnecting: {reason}"),
                     TunnelState::Offline { reason, .. } => format!("offline: {reason}"),
                 };
-                writeln!(out, "tunnel  {line}")?;
+                out.line(format_args!("tunnel  {line}"))?;
             }
         }
         Event::Relayed { relay } => {
@@ -291,8 +290,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     (None, Some(error)) => error.clone(),
                     (None, None) => "no answer".into(),
                 };
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "{}  relayed{}   → {}  {answer}{}",
                     relay.at.get(11..23).unwrap_or(&relay.at),
                     if relay.handshake { " handshake" } else { "" },
@@ -302,7 +300,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                         .as_deref()
                         .map(|w| format!("  ⚠ {w}"))
                         .unwrap_or_default()
-                )?;
+                ))?;
             }
         }
         Event::StoreFailed { message } => {
@@ -313,10 +311,9 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     &json!({ "message": message }),
                 )?;
             } else {
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "Store failure, deliveries answered 503 until it recovers: {message}"
-                )?;
+                ))?;
             }
         }
     }

@@ -477,7 +477,7 @@ pub fn parse() -> Result<Cli, i32> {
             .next()
             .unwrap_or("invalid arguments")
             .trim_start_matches("error: ");
-        eprintln!("{first} (see hookscope --help)");
+        output::error_line(format_args!("{first} (see hookscope --help)"));
         2
     })
 }
@@ -555,8 +555,9 @@ pub fn run(global: &Global, command: Command) -> i32 {
     match result {
         Ok(()) => 0,
         Err(error) => {
+            // Graph's answers and delivered text end up in errors: the line is escaped like any other.
             let line = error.to_string().replace('\n', " ");
-            eprintln!("{line}");
+            output::error_line(line);
             1
         }
     }
