@@ -532,6 +532,10 @@ pub fn run(global: &Global, command: Command) -> i32 {
             | Command::Prune(_) => Engine::open(config).await?,
             _ => Engine::open_reader(config).await?,
         };
+        // Said by whichever command found the data readable by others; the next start finds it private.
+        if let Some(notice) = engine.privacy_notice() {
+            output::error_line(notice);
+        }
         let outcome = match command {
             Command::Listen(args) => listen::run(&engine, global, args).await,
             Command::Subscribe(args) => subscribe::run(&engine, global, args).await,
