@@ -1,6 +1,6 @@
-//! The real binary on a data directory other users could read (0755, as Hookscope used to leave it,
-//! and as a temporary directory comes): the first command makes it private and says so in one line
-//! on stderr; the second finds it private and says nothing.
+//! The real binary on a data directory other users could read (0755 with a 0644 database, as Hookscope
+//! used to leave them): the first command makes it private and says so in one line on stderr; the
+//! second finds it private and says nothing.
 #![cfg(unix)]
 
 mod common;
@@ -18,7 +18,15 @@ fn mode(path: &std::path::Path) -> String {
 #[test]
 fn a_readable_data_directory_is_made_private_and_said_once() {
     let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = hookscope(dir.path(), &["notifications"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, ""),
+        "a folder with no Hookscope data in it yet is made private without a word"
+    );
+    let database = dir.path().join("hookscope.sqlite3");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     let (code, out, err) = hookscope(dir.path(), &["notifications"]);
     assert_eq!(code, 0, "{err}");
@@ -30,12 +38,12 @@ fn a_readable_data_directory_is_made_private_and_said_once() {
         err,
         format!(
             "Hookscope made its data private to you because other users of this machine could read it: \
-             {} was 0755 (now 0700).\n",
+             {0} was 0755 (now 0700), {0}/hookscope.sqlite3 was 0644 (now 0600).\n",
             dir.path().display()
         )
     );
     assert_eq!(mode(dir.path()), "0700");
-    assert_eq!(mode(&dir.path().join("hookscope.sqlite3")), "0600");
+    assert_eq!(mode(&database), "0600");
 
     let (code, _, err) = hookscope(dir.path(), &["notifications"]);
     assert_eq!(code, 0);

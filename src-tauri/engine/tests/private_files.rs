@@ -147,3 +147,17 @@ async fn a_looser_directory_and_files_are_tightened_and_said_once() {
     assert_eq!(mode(&database), "0600");
     reader.close().await;
 }
+
+#[tokio::test]
+async fn an_empty_folder_made_for_hookscope_is_tightened_without_a_word() {
+    // `mkdir data; hookscope --data-dir data …`: 0755, but no Hookscope data was ever in it to expose.
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("made-by-the-user");
+    std::fs::create_dir(&data).unwrap();
+    set_mode(&data, 0o755);
+
+    let engine = Engine::open(EngineConfig::new(&data)).await.unwrap();
+    assert_eq!(mode(&data), "0700");
+    assert_eq!(engine.privacy_notice(), None);
+    engine.close().await;
+}
