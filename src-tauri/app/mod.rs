@@ -75,6 +75,9 @@ async fn start(global: &Global) -> Shell {
         Ok(engine) => engine,
         Err(error) => return Shell::empty(data_dir, Some(error.to_string())),
     };
+    if let Some(notice) = engine.privacy_notice() {
+        tracing::warn!("{notice}");
+    }
     let live = Live::new(engine.clone(), SupervisorTimings::default());
     let saved = with_environment(settings::load(&engine).await);
     live.apply(&saved).await;

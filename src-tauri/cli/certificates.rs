@@ -11,7 +11,7 @@ use super::{CertificatesAction, CertificatesArgs};
 
 pub async fn run(engine: &Engine, args: CertificatesArgs) -> anyhow::Result<()> {
     let keychain = engine.keychain();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     let action = args
         .action
         .unwrap_or(CertificatesAction::List { json: args.json });
@@ -85,7 +85,10 @@ pub async fn run(engine: &Engine, args: CertificatesArgs) -> anyhow::Result<()> 
         writeln!(out, "  new rich subscriptions (`hookscope subscribe --rich`) use it; older certificates stay to decrypt until `hookscope certificates prune`.")?;
     }
     if let hookscope_engine::secrets::Kept::File(_) = kept {
-        eprintln!("Warning: the private key is {}.", kept.describe());
+        super::output::error_line(format_args!(
+            "Warning: the private key is {}.",
+            kept.describe()
+        ));
     }
     Ok(())
 }

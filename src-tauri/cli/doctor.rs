@@ -10,7 +10,7 @@ use super::{DoctorArgs, Global};
 
 pub async fn run(engine: &Engine, global: &Global, args: DoctorArgs) -> anyhow::Result<()> {
     let checks = doctor::examine(engine, &super::graph::settings(global)).await;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     for c in &checks {
         if args.json {
             json_line(&mut out, None, c)?;
@@ -21,9 +21,9 @@ pub async fn run(engine: &Engine, global: &Global, args: DoctorArgs) -> anyhow::
             Health::Warn => "warn",
             Health::Fail => "FAIL",
         };
-        writeln!(out, "{mark}  {:<12}  {}", c.name, c.detail)?;
+        out.line(format_args!("{mark}  {:<12}  {}", c.name, c.detail))?;
         if let Some(fix) = &c.fix {
-            writeln!(out, "      {:<12}  → {fix}", "")?;
+            out.line(format_args!("      {:<12}  → {fix}", ""))?;
         }
     }
     out.flush()?;

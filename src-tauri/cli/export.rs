@@ -42,23 +42,26 @@ pub async fn run(engine: &Engine, args: ExportArgs) -> anyhow::Result<()> {
                 )
             });
     let sink: Box<dyn std::io::Write + Send> = match &args.out {
-        Some(path) => Box::new(std::fs::File::create(path).map_err(|error| {
-            anyhow::anyhow!(
-                "Cannot write {} ({error}); check the folder exists and is writable.",
-                path.display()
-            )
-        })?),
+        // The export holds the same bodies and clientStates as the database: owner-only like it.
+        Some(path) => Box::new(
+            hookscope_engine::privacy::create_file(path).map_err(|error| {
+                anyhow::anyhow!(
+                    "Cannot write {} ({error}); check the folder exists and is writable.",
+                    path.display()
+                )
+            })?,
+        ),
         None => Box::new(std::io::stdout()),
     };
     let mut out = std::io::BufWriter::new(sink);
     let summary = export::export(engine, &filter, format, &base, &mut out).await?;
     if let Some(path) = &args.out {
-        eprintln!(
+        super::output::error_line(format_args!(
             "Exported {} notifications from {} requests to {}.",
             summary.notifications,
             summary.requests,
             path.display()
-        );
+        ));
     }
     Ok(())
 }

@@ -63,7 +63,7 @@ pub async fn run(engine: &Engine, global: &Global, args: ListenArgs) -> anyhow::
         .ok()
         .map(|graph| hookscope_engine::keeper::start(engine.clone(), graph.clone(), urls.clone()));
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = super::output::stdout();
         if args.json {
             // The keeper's state rides on the first line, so the line after it is always an event.
             let mut first = serde_json::to_value(&urls)?;
@@ -193,7 +193,7 @@ fn print_all(queue: std::sync::mpsc::Receiver<Printable>, json: bool) {
 }
 
 fn print_lagged(missed: u64, json: bool) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         json_line(&mut out, Some("lagged"), &json!({ "missed": missed }))?;
     } else {
@@ -205,15 +205,16 @@ fn print_lagged(missed: u64, json: bool) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Each event is one line of text, whatever its fields hold (they come from the network).
 fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     match event {
         Event::NotificationsStored { notifications } => {
             for note in notifications.iter() {
                 if json {
                     json_line(&mut out, Some("notification"), note)?;
                 } else {
-                    writeln!(out, "{}", notification_text(note))?;
+                    out.line(notification_text(note))?;
                 }
             }
         }
@@ -228,7 +229,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                 if json {
                     json_line(&mut out, Some("request"), &request)?;
                 } else {
-                    writeln!(out, "{}", request_text(&request))?;
+                    out.line(request_text(&request))?;
                 }
             }
         }
@@ -244,11 +245,10 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     &json!({ "requestId": request_id, "path": path, "at": at }),
                 )?;
             } else {
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "{}  handshake answered on {path}",
                     at.get(11..23).unwrap_or(at)
-                )?;
+                ))?;
             }
         }
         Event::Keeper { event } => {
@@ -260,8 +260,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                 };
                 json_line(&mut out, Some(kind), event)?;
             } else {
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "{}  {:<8}  sub {}  {}",
                     event.at.get(11..23).unwrap_or(&event.at),
                     if event.ok {
@@ -271,7 +270,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     },
                     event.subscription_id,
                     event.message
-                )?;
+                ))?;
             }
         }
         Event::Tunnel { state } => {
@@ -284,7 +283,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     TunnelState::Reconnecting { reason } => format!("reconnecting: {reason}"),
                     TunnelState::Offline { reason, .. } => format!("offline: {reason}"),
                 };
-                writeln!(out, "tunnel  {line}")?;
+                out.line(format_args!("tunnel  {line}"))?;
             }
         }
         Event::Relayed { relay } => {
@@ -296,8 +295,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     (None, Some(error)) => error.clone(),
                     (None, None) => "no answer".into(),
                 };
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "{}  relayed{}   → {}  {answer}{}",
                     relay.at.get(11..23).unwrap_or(&relay.at),
                     if relay.handshake { " handshake" } else { "" },
@@ -307,7 +305,7 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                         .as_deref()
                         .map(|w| format!("  ⚠ {w}"))
                         .unwrap_or_default()
-                )?;
+                ))?;
             }
         }
         Event::StoreFailed { message } => {
@@ -318,10 +316,9 @@ fn print_event(event: &Event, json: bool) -> std::io::Result<()> {
                     &json!({ "message": message }),
                 )?;
             } else {
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "Store failure, deliveries answered 503 until it recovers: {message}"
-                )?;
+                ))?;
             }
         }
     }

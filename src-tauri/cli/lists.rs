@@ -42,12 +42,12 @@ fn print<T: Serialize>(
     text: fn(&T) -> String,
     empty: &str,
 ) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     for item in items {
         if json {
             json_line(&mut out, None, item)?;
         } else {
-            writeln!(out, "{}", text(item))?;
+            out.line(text(item))?;
         }
     }
     if !json && items.is_empty() {

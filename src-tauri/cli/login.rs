@@ -46,7 +46,7 @@ pub async fn run(engine: &Engine, global: &Global, args: LoginArgs) -> anyhow::R
         client_id,
         scopes: None,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if args.device_code {
         let mut scopes = args.scopes.unwrap_or_else(|| DEFAULT_SCOPES.to_string());
         if !scopes.split_whitespace().any(|s| s == "offline_access") {
@@ -158,6 +158,6 @@ fn read_secret(from_stdin: bool) -> anyhow::Result<String> {
 
 pub async fn logout(engine: &Engine) -> anyhow::Result<()> {
     signin::forget(engine).await?;
-    println!("Signed out; the stored secrets are deleted.");
+    super::output::stdout().line("Signed out; the stored secrets are deleted.")?;
     Ok(())
 }

@@ -489,7 +489,7 @@ pub fn parse() -> Result<Cli, i32> {
             .next()
             .unwrap_or("invalid arguments")
             .trim_start_matches("error: ");
-        eprintln!("{first} (see hookscope --help)");
+        output::error_line(format_args!("{first} (see hookscope --help)"));
         2
     })
 }
@@ -551,6 +551,10 @@ pub fn run(global: &Global, command: Command) -> i32 {
             | Command::Prune(_) => Engine::open(config).await?,
             _ => Engine::open_reader(config).await?,
         };
+        // Said by whichever command found the data readable by others; the next start finds it private.
+        if let Some(notice) = engine.privacy_notice() {
+            output::error_line(notice);
+        }
         let outcome = match command {
             Command::Listen(args) => listen::run(&engine, global, args).await,
             Command::Subscribe(args) => subscribe::run(&engine, global, args).await,
@@ -574,8 +578,9 @@ pub fn run(global: &Global, command: Command) -> i32 {
     match result {
         Ok(()) => 0,
         Err(error) => {
+            // Graph's answers and delivered text end up in errors: the line is escaped like any other.
             let line = error.to_string().replace('\n', " ");
-            eprintln!("{line}");
+            output::error_line(line);
             1
         }
     }

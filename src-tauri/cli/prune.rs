@@ -16,7 +16,7 @@ pub async fn run(engine: &Engine, args: PruneArgs) -> anyhow::Result<()> {
         );
     }
     let pruned = retention::prune_older_than(engine.store(), args.older_than).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if args.json {
         serde_json::to_writer(
             &mut out,

@@ -1,8 +1,6 @@
 //! `hookscope replay ID [--to URL] [--body-file F] [--header 'Name: value']`: a stored delivery sent
 //! again, to the running receiver (marked as a replay and linked to its original) or to any URL.
 
-use std::io::Write;
-
 use hookscope_engine::relay::{self, ReplayEdits, ReplayTarget};
 use hookscope_engine::Engine;
 
@@ -30,12 +28,11 @@ pub async fn run(engine: &Engine, args: ReplayArgs) -> anyhow::Result<()> {
         None => ReplayTarget::Receiver,
     };
     let outcome = relay::replay(engine, &args.id, &target, &edits).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if args.json {
         json_line(&mut out, Some("replayed"), &outcome)?;
     } else {
-        writeln!(
-            out,
+        out.line(format_args!(
             "Replayed {}{} to {}: answered {} in {:.1} ms{}",
             outcome.original_request_id,
             if outcome.edited { " (edited)" } else { "" },
@@ -47,7 +44,7 @@ pub async fn run(engine: &Engine, args: ReplayArgs) -> anyhow::Result<()> {
                 .as_deref()
                 .map(|id| format!("; stored as request {id}"))
                 .unwrap_or_default()
-        )?;
+        ))?;
     }
     Ok(())
 }

@@ -18,12 +18,15 @@ pub async fn run(engine: &Engine, global: &Global, args: ResourceArgs) -> anyhow
     let current = client
         .fetch_resource(&target.path, target.select.as_deref())
         .await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if args.json {
         json_line(&mut out, None, &current)?;
     } else {
         writeln!(out, "{}", current.body)?;
-        eprintln!("GET {} in {:.0} ms", current.url, current.elapsed_ms);
+        super::output::error_line(format_args!(
+            "GET {} in {:.0} ms",
+            current.url, current.elapsed_ms
+        ));
     }
     Ok(())
 }

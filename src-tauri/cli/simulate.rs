@@ -39,7 +39,7 @@ pub async fn run(config: &EngineConfig, args: SimulateArgs) -> anyhow::Result<()
     simulator::announce(&config.data_dir, &running)?;
     let app = &running.options().app;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = super::output::stdout();
         if args.json {
             json_line(
                 &mut out,
@@ -100,11 +100,11 @@ pub async fn run(config: &EngineConfig, args: SimulateArgs) -> anyhow::Result<()
 }
 
 fn print(record: &DeliveryRecord, json: bool) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if json {
         json_line(&mut out, Some("delivery"), record)?;
     } else {
-        writeln!(out, "{}", super::trigger::delivery_text(record))?;
+        out.line(super::trigger::delivery_text(record))?;
     }
     out.flush()
 }

@@ -25,34 +25,32 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscribeArgs) -> anyho
     if request.rich {
         // Made here rather than inside subscribe so where its private key went can be said.
         if let (key, Some(kept)) = engine.keychain().active_or_generate().await? {
-            eprintln!(
+            super::output::error_line(format_args!(
                 "Made certificate {} for rich notifications; its private key is {}.",
                 key.certificate_id(),
                 kept.describe()
-            );
+            ));
         }
     }
     let created = subscriptions::subscribe(engine, &graph, &request).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if args.json {
         json_line(&mut out, None, &created)?;
         return Ok(());
     }
-    writeln!(out, "Subscribed {}", created.id)?;
-    writeln!(
-        out,
+    out.line(format_args!("Subscribed {}", created.id))?;
+    out.line(format_args!(
         "  resource:     {} ({})",
         created.resource, created.change_type
-    )?;
-    writeln!(out, "  delivers to:  {}", created.notification_url)?;
+    ))?;
+    out.line(format_args!("  delivers to:  {}", created.notification_url))?;
     if let Some(certificate) = &created.encryption_certificate_id {
-        writeln!(
-            out,
+        out.line(format_args!(
             "  rich:         resource data encrypted for certificate {certificate}, decrypted on arrival"
-        )?;
+        ))?;
     }
     match &created.lifecycle_notification_url {
-        Some(url) => writeln!(out, "  lifecycle:    {url}")?,
+        Some(url) => out.line(format_args!("  lifecycle:    {url}"))?,
         None => writeln!(
             out,
             "  lifecycle:    off (Graph's lifecycle events will not reach Hookscope)"
@@ -63,11 +61,10 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscribeArgs) -> anyho
     } else {
         "not renewed (--no-auto-renew)"
     };
-    writeln!(
-        out,
+    out.line(format_args!(
         "  expires:      {} (in {}); {renewal}",
         created.expiration_date_time,
         time_left(&created.expiration_date_time)
-    )?;
+    ))?;
     Ok(())
 }

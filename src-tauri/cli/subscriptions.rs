@@ -15,7 +15,7 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
         remote: args.remote,
         json: args.json,
     });
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     match action {
         SubscriptionsAction::List {
             remote: false,
@@ -27,7 +27,7 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
                 if json {
                     json_line(&mut out, None, subscription)?;
                 } else {
-                    writeln!(out, "{}", line(subscription))?;
+                    out.line(line(subscription))?;
                 }
             }
             if all.is_empty() && !json {
@@ -42,7 +42,7 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
                     json_line(&mut out, None, remote)?;
                 } else {
                     let mark = if remote.orphan { "  ORPHAN" } else { "" };
-                    writeln!(out, "{}{mark}", line(&remote.subscription))?;
+                    out.line(format_args!("{}{mark}", line(&remote.subscription)))?;
                 }
             }
             let orphans: Vec<&str> = held
@@ -74,12 +74,11 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
             if json {
                 json_line(&mut out, None, &renewed)?;
             } else {
-                writeln!(
-                    out,
+                out.line(format_args!(
                     "Renewed {id}: expires {} (in {}).",
                     renewed.expiration_date_time,
                     time_left(&renewed.expiration_date_time)
-                )?;
+                ))?;
             }
         }
         SubscriptionsAction::Delete { id, json } => {
@@ -92,7 +91,7 @@ pub async fn run(engine: &Engine, global: &Global, args: SubscriptionsArgs) -> a
                     None,
                     &serde_json::json!({ "id": id, "status": "removed" }),
                 )?,
-                (false, _) => writeln!(out, "Deleted {id}.")?,
+                (false, _) => out.line(format_args!("Deleted {id}."))?,
             }
         }
     }

@@ -57,7 +57,7 @@ pub async fn run(config: &EngineConfig, global: &Global, args: TriggerArgs) -> a
     };
     let client = SimulatorClient::new(&simulator_url(config, global).await?)?;
     let report = client.trigger(&spec).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     if args.json {
         for record in &report.deliveries {
             json_line(&mut out, Some("delivery"), record)?;
@@ -70,7 +70,7 @@ pub async fn run(config: &EngineConfig, global: &Global, args: TriggerArgs) -> a
             report.subscription_ids.len()
         )?;
         for record in &report.deliveries {
-            writeln!(out, "{}", delivery_text(record))?;
+            out.line(delivery_text(record))?;
         }
     }
     out.flush()?;

@@ -11,7 +11,7 @@ use super::{TunnelAction, TunnelSettingsArgs};
 
 pub async fn run(engine: &Engine, args: TunnelSettingsArgs) -> anyhow::Result<()> {
     let secrets = Secrets::new(&engine.config().data_dir);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     match args.action {
         TunnelAction::Authtoken => {
             if std::io::IsTerminal::is_terminal(&std::io::stdin()) {

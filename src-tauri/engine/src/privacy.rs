@@ -133,9 +133,12 @@ pub fn tighten(path: &Path, mode: u32) -> Option<Tightened> {
 /// Makes the data directory ready for the store: created owner-only, or tightened when found looser,
 /// with the database, its WAL and shared-memory files and every other file Hookscope keeps there; a
 /// missing database is created 0600 here, before SQLite opens it, because SQLite gives the `-wal` and
-/// `-shm` files the mode of the database file. Returns what was tightened, for the notice.
+/// `-shm` files the mode of the database file. Returns what was tightened, for the notice: every
+/// loose file, and the directory when it held a database (a directory the user just made, with no
+/// Hookscope data in it yet, exposed nothing and is tightened without a word).
 pub fn prepare_data_dir(dir: &Path, database: &Path) -> std::io::Result<Vec<Tightened>> {
     create_dir(dir)?;
+    let held_data = database.exists();
     let mut tightened = Vec::new();
     // The directory itself may be a link the user made to elsewhere; its target is what must be private.
     #[cfg(unix)]
@@ -144,6 +147,9 @@ pub fn prepare_data_dir(dir: &Path, database: &Path) -> std::io::Result<Vec<Tigh
         tightened.extend(tighten(&target, DIR_MODE));
     }
     tightened.extend(tighten(dir, DIR_MODE));
+    if !held_data {
+        tightened.retain(|t| t.failed.is_some());
+    }
     file_options()
         .write(true)
         .create(true)

@@ -10,12 +10,13 @@ use hookscope_engine::export::{self, ExportFormat};
 use hookscope_engine::store::NotificationFilter;
 use hookscope_engine::{simulator, Engine, EngineConfig, ReceiverOptions};
 
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path)
+fn mode(path: &Path) -> String {
+    let found = std::fs::metadata(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .permissions()
-        .mode()
-        & 0o7777
+        .mode();
+    // Octal, as `ls -l` and chmod speak, so a failure reads 0755 and not 493.
+    format!("{:04o}", found & 0o7777)
 }
 
 fn set_mode(path: &Path, mode: u32) {
@@ -36,10 +37,14 @@ async fn a_new_data_directory_and_everything_written_in_it_are_owner_only() {
     let database = config.database_path();
     let engine = Engine::open(config).await.unwrap();
 
-    assert_eq!(mode(&data), 0o700, "the data directory");
-    assert_eq!(mode(&database), 0o600, "the database");
-    assert_eq!(mode(&beside(&database, "-wal")), 0o600, "its WAL");
-    assert_eq!(mode(&beside(&database, "-shm")), 0o600, "its shared memory");
+    assert_eq!(mode(&data), "0700", "the data directory");
+    assert_eq!(mode(&database), "0600", "the database");
+    assert_eq!(mode(&beside(&database, "-wal")), "0600", "its WAL");
+    assert_eq!(
+        mode(&beside(&database, "-shm")),
+        "0600",
+        "its shared memory"
+    );
     assert_eq!(engine.privacy_notice(), None, "nothing was loose");
 
     let listening = engine
@@ -49,14 +54,14 @@ async fn a_new_data_directory_and_everything_written_in_it_are_owner_only() {
         })
         .await
         .unwrap();
-    assert_eq!(mode(&data.join("receiver.json")), 0o600, "receiver.json");
+    assert_eq!(mode(&data.join("receiver.json")), "0600", "receiver.json");
 
     let running = simulator::start(simulator::SimulatorOptions::new(true))
         .await
         .unwrap();
     let announced = simulator::announce(&data, &running).unwrap();
     assert_eq!(announced, data.join("simulator.json"));
-    assert_eq!(mode(&announced), 0o600, "simulator.json");
+    assert_eq!(mode(&announced), "0600", "simulator.json");
 
     let exported = export::export_to_dir(
         &engine,
@@ -67,10 +72,10 @@ async fn a_new_data_directory_and_everything_written_in_it_are_owner_only() {
     )
     .await
     .unwrap();
-    assert_eq!(mode(&data.join("exports")), 0o700, "the exports folder");
+    assert_eq!(mode(&data.join("exports")), "0700", "the exports folder");
     assert_eq!(
         mode(Path::new(exported.path.as_deref().unwrap())),
-        0o600,
+        "0600",
         "an export"
     );
 
@@ -109,15 +114,15 @@ async fn a_looser_directory_and_files_are_tightened_and_said_once() {
             .as_str()
         )
     );
-    assert_eq!(mode(&data), 0o700);
-    assert_eq!(mode(&database), 0o600);
-    assert_eq!(mode(&data.join("receiver.json")), 0o600);
+    assert_eq!(mode(&data), "0700");
+    assert_eq!(mode(&database), "0600");
+    assert_eq!(mode(&data.join("receiver.json")), "0600");
     assert_eq!(
         mode(&beside(&database, "-wal")),
-        0o600,
+        "0600",
         "made by SQLite after the database was tightened, so with its mode"
     );
-    assert_eq!(mode(&beside(&database, "-shm")), 0o600);
+    assert_eq!(mode(&beside(&database, "-shm")), "0600");
     engine.close().await;
 
     let again = Engine::open(config.clone()).await.unwrap();
@@ -139,6 +144,20 @@ async fn a_looser_directory_and_files_are_tightened_and_said_once() {
             data.display()
         ))
     );
-    assert_eq!(mode(&database), 0o600);
+    assert_eq!(mode(&database), "0600");
     reader.close().await;
+}
+
+#[tokio::test]
+async fn an_empty_folder_made_for_hookscope_is_tightened_without_a_word() {
+    // `mkdir data; hookscope --data-dir data …`: 0755, but no Hookscope data was ever in it to expose.
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("made-by-the-user");
+    std::fs::create_dir(&data).unwrap();
+    set_mode(&data, 0o755);
+
+    let engine = Engine::open(EngineConfig::new(&data)).await.unwrap();
+    assert_eq!(mode(&data), "0700");
+    assert_eq!(engine.privacy_notice(), None);
+    engine.close().await;
 }

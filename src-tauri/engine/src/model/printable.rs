@@ -88,12 +88,12 @@ where
     let mut start = 0;
     for (at, c) in fragment.char_indices() {
         if is_unsafe(c) && c as u32 >= 0x7f {
-            writer.write_all(fragment[start..at].as_bytes())?;
+            writer.write_all(&fragment.as_bytes()[start..at])?;
             write!(writer, "\\u{:04x}", c as u32)?;
             start = at + c.len_utf8();
         }
     }
-    writer.write_all(fragment[start..].as_bytes())
+    writer.write_all(&fragment.as_bytes()[start..])
 }
 
 /// Writes `value` as JSON through `SafeJson`.

@@ -105,15 +105,15 @@ impl Store {
 
     async fn open_with(config: &EngineConfig, bus: Bus, writable: bool) -> anyhow::Result<Store> {
         // Before SQLite opens anything: it creates the WAL files with the database file's mode.
-        let tightened: Arc<[Tightened]> =
-            privacy::prepare_data_dir(&config.data_dir, &config.database_path())
-                .map_err(|error| {
-                    anyhow::anyhow!(
-                "Cannot prepare the data directory {}: {error}; check it is yours and writable.",
-                config.data_dir.display()
-            )
-                })?
-                .into();
+        let prepared = privacy::prepare_data_dir(&config.data_dir, &config.database_path());
+        let tightened: Arc<[Tightened]> = prepared
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "Cannot prepare the data directory {}: {error}; check it is yours and writable.",
+                    config.data_dir.display()
+                )
+            })?
+            .into();
         let options = SqliteConnectOptions::new()
             .filename(config.database_path())
             .create_if_missing(true)
