@@ -6,26 +6,15 @@ mod common;
 
 use std::net::SocketAddr;
 
+use common::recorder::client as graph_client;
 use common::recorder::{recorder, Recorded};
 use hookscope_engine::engine::Announcement;
 use hookscope_engine::graph::settings::{hosts, resolve};
-use hookscope_engine::graph::{AppCredentials, GraphClient, GraphSettings};
+use hookscope_engine::graph::GraphSettings;
 use hookscope_engine::receiver::ReceiverUrls;
 use hookscope_engine::simulator::{self, SimulatorAnnouncement, SimulatorOptions};
 use hookscope_engine::subscriptions::{self, Lifetime, SubscribeRequest};
 use hookscope_engine::{Engine, EngineConfig};
-
-fn client(graph: &str) -> GraphClient {
-    GraphClient::new(AppCredentials {
-        graph_url: graph.to_owned(),
-        login_url: graph.to_owned(),
-        tenant_id: "tenant".into(),
-        client_id: "client".into(),
-        client_secret: "app-client-secret".into(),
-        delegated: None,
-    })
-    .unwrap()
-}
 
 /// The id of a process that has exited (and been reaped): what a crashed receiver leaves behind.
 fn dead_pid() -> u32 {
@@ -78,7 +67,7 @@ async fn a_receiver_announcement_whose_process_is_gone_is_ignored_without_a_requ
     );
     assert_eq!(subscriptions::running_receiver(&engine).await, None);
     // Graph is the recorder too: nothing at all may be sent before the missing receiver is reported.
-    let error = subscriptions::subscribe(&engine, &client(&elsewhere), &subscribe_request())
+    let error = subscriptions::subscribe(&engine, &graph_client(&elsewhere), &subscribe_request())
         .await
         .unwrap_err();
     assert_eq!(error.to_string(), NO_RECEIVER);
@@ -94,7 +83,7 @@ async fn a_receiver_announcement_whose_port_is_someone_elses_is_ignored() {
         &engine.config().announcement_path(),
         &stale_receiver(std::process::id(), &elsewhere),
     );
-    let error = subscriptions::subscribe(&engine, &client(&elsewhere), &subscribe_request())
+    let error = subscriptions::subscribe(&engine, &graph_client(&elsewhere), &subscribe_request())
         .await
         .unwrap_err();
     assert_eq!(error.to_string(), NO_RECEIVER);

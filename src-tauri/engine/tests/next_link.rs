@@ -7,8 +7,8 @@ mod common;
 use axum::extract::{Path, Query};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use common::recorder::client as graph_client;
 use common::recorder::recorder;
-use hookscope_engine::graph::{AppCredentials, GraphClient};
 use serde_json::json;
 
 /// A Graph that hands out a token and answers the subscription list in two pages; its first page's
@@ -47,22 +47,10 @@ async fn paged_graph(next_link: impl Fn(&str) -> String + Send + Sync + 'static)
     base
 }
 
-fn client(graph: &str) -> GraphClient {
-    GraphClient::new(AppCredentials {
-        graph_url: graph.to_owned(),
-        login_url: graph.to_owned(),
-        tenant_id: "tenant".into(),
-        client_id: "client".into(),
-        client_secret: "app-client-secret".into(),
-        delegated: None,
-    })
-    .unwrap()
-}
-
 #[tokio::test]
 async fn a_next_link_on_the_graph_host_is_followed() {
     let graph = paged_graph(|base| format!("{base}/v1.0/subscriptions?$skiptoken=2")).await;
-    let listed = client(&graph).list_subscriptions().await.unwrap();
+    let listed = graph_client(&graph).list_subscriptions().await.unwrap();
     let ids: Vec<&str> = listed.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["first-page", "second-page"]);
 }
@@ -72,7 +60,7 @@ async fn a_next_link_to_another_host_is_not_followed_and_gets_no_token() {
     let (elsewhere, log) = recorder().await;
     let target = format!("{elsewhere}/v1.0/subscriptions?$skiptoken=2");
     let graph = paged_graph(move |_| target.clone()).await;
-    let error = client(&graph).list_subscriptions().await.unwrap_err();
+    let error = graph_client(&graph).list_subscriptions().await.unwrap_err();
     assert_eq!(
         error.message,
         format!("Listing subscriptions stopped: Graph's answer points the next page at {elsewhere}, not at the Graph host {graph}, so Hookscope did not send your token there; check --graph-url or the proxy in front of Graph.")
@@ -84,7 +72,7 @@ async fn a_next_link_to_another_host_is_not_followed_and_gets_no_token() {
     let other_port = graph.rsplit_once(':').unwrap().0.to_owned() + ":1";
     let target = format!("{other_port}/v1.0/subscriptions?$skiptoken=2");
     let graph = paged_graph(move |_| target.clone()).await;
-    let error = client(&graph).list_subscriptions().await.unwrap_err();
+    let error = graph_client(&graph).list_subscriptions().await.unwrap_err();
     assert_eq!(
         error.message,
         format!("Listing subscriptions stopped: Graph's answer points the next page at {other_port}, not at the Graph host {graph}, so Hookscope did not send your token there; check --graph-url or the proxy in front of Graph.")

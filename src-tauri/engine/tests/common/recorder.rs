@@ -56,3 +56,17 @@ pub async fn serve(app: Router) -> String {
     });
     format!("http://{address}")
 }
+
+/// A Graph client signed in as an app whose Graph and login hosts are both `graph` (a recorder, say),
+/// so whatever it sends lands where the test can count it.
+pub fn client(graph: &str) -> hookscope_engine::graph::GraphClient {
+    hookscope_engine::graph::GraphClient::new(hookscope_engine::graph::AppCredentials {
+        graph_url: graph.to_owned(),
+        login_url: graph.to_owned(),
+        tenant_id: "tenant".into(),
+        client_id: "client".into(),
+        client_secret: "app-client-secret".into(),
+        delegated: None,
+    })
+    .unwrap()
+}
