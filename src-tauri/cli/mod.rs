@@ -1,4 +1,4 @@
-//! The command line: argument parsing (the contract in DESIGN.md) and dispatch to one file per command.
+//! The command line: argument parsing (the contract in the README's "Command line") and dispatch to one file per command.
 //! Every failure ends as exactly one line on stderr and a non-zero exit.
 
 mod certificates;

@@ -1,5 +1,5 @@
-//! The table itself, from the reference's §6.1 (rich), §8.1 (lifetimes) and §8.3 (change types and
-//! least-privileged permissions). More specific paths come first: `teams/getAllMessages` must not be
+//! The table itself, from docs/graph.md §6 (rich), §8 (lifetimes, change types and least-privileged
+//! permissions). More specific paths come first: `teams/getAllMessages` must not be
 //! taken for a team.
 
 use super::ChangeType::{self, Created, Deleted, Updated};

@@ -1,6 +1,6 @@
 //! "Fetch the current resource": reads the resource a notification named from Graph (with `$select`),
 //! so the inspector can show what the resource holds now beside what the notification said. Graph's basic
-//! notifications carry only ids, so this is the step every receiver takes next (reference §4).
+//! notifications carry only ids, so this is the step every receiver takes next (docs/graph.md §4).
 //!
 //! The read is signed in as the user's app, and a notification's `resource` is whatever its sender
 //! wrote: only an accepted notification (a known subscription, its clientState, its tokens) names a

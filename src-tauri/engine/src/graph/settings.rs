@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::AppCredentials;
 
-/// The national clouds Graph runs in (reference §9.3).
+/// The national clouds Graph runs in (docs/graph.md §9.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cloud {
     Global,
@@ -200,7 +200,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_national_cloud_sets_both_hosts_and_flags_win() {
-        // Reference §9.3.
+        // docs/graph.md §9.3.
         for (name, graph, login) in [
             (
                 "global",

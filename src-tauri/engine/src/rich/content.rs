@@ -1,4 +1,4 @@
-//! Graph's `encryptedContent`: the encryption Graph performs (reference §6.4, used by the simulator) and
+//! Graph's `encryptedContent`: the encryption Graph performs (docs/graph.md §6.4, used by the simulator) and
 //! the decryption a receiver performs (§6.3), written separately so each checks the other. The HMAC is
 //! verified in constant time before anything is decrypted.
 

@@ -59,7 +59,7 @@ pub struct Keychain {
     loading: tokio::sync::Mutex<()>,
 }
 
-/// How long Graph goes on retrying a delivery (reference §4.3).
+/// How long Graph goes on retrying a delivery (docs/graph.md §4.3).
 const RETRY_WINDOW_MICROS: i64 = 4 * 3600 * 1_000_000;
 
 fn secret_name(id: &str) -> String {

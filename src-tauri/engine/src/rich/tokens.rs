@@ -1,4 +1,4 @@
-//! The `validationTokens` of a rich batch: each JWT checked the way reference §7 says, and more strictly
+//! The `validationTokens` of a rich batch: each JWT checked the way docs/graph.md §7 says, and more strictly
 //! than Microsoft's samples: RS256 only, a key Entra publishes under the sign-in authority (cached, and
 //! fetched again on an unknown `kid` at most once a minute), lifetime with a small skew, the app as
 //! audience, the issuer of a tenant Hookscope holds subscriptions in, and Graph's change-tracking app as

@@ -1,4 +1,4 @@
-//! The subscription API under `/v1.0/subscriptions`, answering as Graph does (reference §2): bearer
+//! The subscription API under `/v1.0/subscriptions`, answering as Graph does (docs/graph.md §2): bearer
 //! tokens required, the validation handshake run synchronously before a 201, 409 on a duplicate, 404
 //! once a subscription is gone, and every answer carrying Graph's request-id headers.
 

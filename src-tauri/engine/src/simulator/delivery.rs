@@ -1,4 +1,4 @@
-//! Delivering notification batches by Graph's rules (reference §4.3, §4.4): any 2xx within 3 s on the
+//! Delivering notification batches by Graph's rules (docs/graph.md §4.3, §4.4): any 2xx within 3 s on the
 //! first attempt, retries with a 10 s timeout and exponential backoff until the retry window closes, and
 //! the per-URL slow and drop states. Every attempt lands in the delivery log with its status and latency.
 

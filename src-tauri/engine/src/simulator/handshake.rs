@@ -1,4 +1,4 @@
-//! Graph's validation request, played the way Graph plays it (reference §3): a POST to the URL with a
+//! Graph's validation request, played the way Graph plays it (docs/graph.md §3): a POST to the URL with a
 //! form-encoded `validationToken` query parameter, `text/plain; charset=utf-8`, an empty body and a 10 s
 //! timeout; the answer must be 200 with the decoded token byte for byte.
 

@@ -1,4 +1,4 @@
-//! What Graph's notification items look like per workload (reference §4.2, §5, §6.3): the resource path
+//! What Graph's notification items look like per workload (docs/graph.md §4.2, §5, §6.3): the resource path
 //! forms each service uses, `resourceData` with or without an id, Outlook's etags, and the resource
 //! JSON a rich notification carries encrypted.
 

@@ -161,7 +161,7 @@ fn plan(shared: &Shared, spec: &TriggerSpec) -> Result<Vec<Planned>, TriggerErro
     Ok(planned)
 }
 
-/// Mints one validation token for an (app, tenant) pair (reference §7).
+/// Mints one validation token for an (app, tenant) pair (docs/graph.md §7).
 fn validation_token(
     shared: &Shared,
     app: &str,

@@ -227,7 +227,7 @@ pub struct RelayRow {
     pub error: Option<String>,
 }
 
-/// Graph gives a receiver 3 s to acknowledge before it counts the delivery as slow (reference §4.3).
+/// Graph gives a receiver 3 s to acknowledge before it counts the delivery as slow (docs/graph.md §4.3).
 const GRAPH_DEADLINE_US: i64 = 3_000_000;
 
 impl RelayRow {

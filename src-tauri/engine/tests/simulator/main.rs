@@ -1,4 +1,4 @@
-//! The Graph simulator against Graph's documented behaviour (reference §1–§9), over real HTTP on
+//! The Graph simulator against Graph's documented behaviour (docs/graph.md §1–§9), over real HTTP on
 //! loopback: its login host, its subscription API and validation handshake, and its deliveries.
 
 mod api;
