@@ -40,7 +40,14 @@ pub fn recorded_receiver(path: &Path) -> Option<Announcement> {
 /// validation handshake (the receiver records the probe as a handshake, like any other request).
 pub async fn receiver(path: &Path) -> Option<Announcement> {
     let found = recorded_receiver(path)?;
-    let http = loopback_client()?;
+    answers(&found).await.then_some(found)
+}
+
+/// Whether the announced receiver's local URL answers Graph's validation handshake.
+pub async fn answers(found: &Announcement) -> bool {
+    let Some(http) = loopback_client() else {
+        return false;
+    };
     let target = format!(
         "{}{}",
         found.urls.local_url,
@@ -48,8 +55,7 @@ pub async fn receiver(path: &Path) -> Option<Announcement> {
     );
     crate::simulator::probe_handshake(&http, &target, PROBE_TIMEOUT)
         .await
-        .ok()
-        .map(|()| found)
+        .is_ok()
 }
 
 /// The simulator announced in `data_dir`, once its process runs and an unauthenticated `GET

@@ -148,7 +148,11 @@ impl Engine {
         // handshake in its own store).
         let other = crate::announcement::recorded_receiver(&announcement)
             .filter(|a| a.pid != std::process::id());
-        if other.is_some() && crate::announcement::receiver(&announcement).await.is_some() {
+        let other_answers = match &other {
+            Some(other) => crate::announcement::answers(other).await,
+            None => false,
+        };
+        if other_answers {
             return Ok(Listening {
                 receiver,
                 announcement: None,

@@ -57,14 +57,12 @@ pub fn parse(body: &[u8], max_items: usize) -> Result<Batch<'_>, Refusal> {
     let parsed = seed
         .deserialize(&mut reader)
         .and_then(|batch| reader.end().map(|()| batch));
-    match parsed {
-        Ok(batch) => Ok(batch),
-        Err(_) if over.get().is_some() => Err(Refusal::TooMany(over.get().map(|what| match what {
-            Over::Items => format!("The batch holds more than {max_items} notifications, the receiver's limit; it was refused whole (raise --max-items if you really send batches this large)."),
-            Over::Tokens => format!("The batch carries more than {MAX_TOKENS} validationTokens; Graph sends one per tenant and app, so it was refused whole."),
-        }).unwrap_or_default())),
+    match (parsed, over.get()) {
+        (Ok(batch), _) => Ok(batch),
+        (Err(_), Some(Over::Items)) => Err(Refusal::TooMany(format!("The batch holds more than {max_items} notifications, the receiver's limit; it was refused whole (raise --max-items if you really send batches this large)."))),
+        (Err(_), Some(Over::Tokens)) => Err(Refusal::TooMany(format!("The batch carries more than {MAX_TOKENS} validationTokens; Graph sends one per tenant and app, so it was refused whole."))),
         // Only on the error path: find out whether it is broken JSON or just the wrong shape.
-        Err(shape_error) => Err(Refusal::Malformed(match serde_json::from_slice::<IgnoredAny>(body) {
+        (Err(shape_error), None) => Err(Refusal::Malformed(match serde_json::from_slice::<IgnoredAny>(body) {
             Err(error) => format!("The body is not valid JSON ({error})."),
             Ok(_) if looks_like_a_batch(body) => {
                 format!("The batch has the wrong shape ({shape_error}); expected {{\"value\": [notifications]}}.")

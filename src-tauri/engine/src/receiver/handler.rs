@@ -86,16 +86,16 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
 
     // By suffix: a proxy in front may keep a path prefix (`https://host/hooks/notifications`).
     let route = parts.uri.path().trim_end_matches('/');
-    let kind = match () {
-        _ if route.ends_with(NOTIFICATIONS_PATH) => RequestKind::Notifications,
-        _ if route.ends_with(LIFECYCLE_PATH) => RequestKind::Lifecycle,
-        _ => {
-            let message = format!(
-                "Nothing is received at {}: Graph notifications go to {NOTIFICATIONS_PATH} and lifecycle events to {LIFECYCLE_PATH}.",
-                row.path
-            );
-            return refuse(&state, row, started, StatusCode::NOT_FOUND, message);
-        }
+    let kind = if route.ends_with(NOTIFICATIONS_PATH) {
+        RequestKind::Notifications
+    } else if route.ends_with(LIFECYCLE_PATH) {
+        RequestKind::Lifecycle
+    } else {
+        let message = format!(
+            "Nothing is received at {}: Graph notifications go to {NOTIFICATIONS_PATH} and lifecycle events to {LIFECYCLE_PATH}.",
+            row.path
+        );
+        return refuse(&state, row, started, StatusCode::NOT_FOUND, message);
     };
     if parts.method != Method::POST {
         let message = format!(
@@ -151,9 +151,7 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
     {
         BodyRead::Complete { bytes, held } => (bytes, held),
         BodyRead::TooLarge { kept, seen } => {
-            row.body = kept;
-            row.body_size = seen;
-            row.body_truncated = true;
+            keep_part(&mut row, kept, seen);
             return refuse(
                 &state,
                 row,
@@ -163,16 +161,13 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
             );
         }
         BodyRead::Failed { kept, message } => {
-            row.body_size = kept.len() as u64;
-            row.body = kept;
-            row.body_truncated = true;
+            let seen = kept.len() as u64;
+            keep_part(&mut row, kept, seen);
             let message = format!("The body could not be read ({message}).");
             return refuse(&state, row, started, StatusCode::BAD_REQUEST, message);
         }
         BodyRead::TimedOut { kept, seen } => {
-            row.body = kept;
-            row.body_size = seen;
-            row.body_truncated = true;
+            keep_part(&mut row, kept, seen);
             let message = format!(
                 "The body did not arrive within {} s of the request head; send it in one go.",
                 state.body_timeout.as_secs_f64()
@@ -180,9 +175,7 @@ pub async fn receive(State(state): State<Arc<ReceiverState>>, request: Request) 
             return refuse(&state, row, started, StatusCode::REQUEST_TIMEOUT, message);
         }
         BodyRead::Busy { kept, seen } => {
-            row.body = kept;
-            row.body_size = seen;
-            row.body_truncated = true;
+            keep_part(&mut row, kept, seen);
             let message = "The receiver is reading too many bodies at once; Graph retries this delivery shortly.".to_owned();
             let mut response = refuse(
                 &state,
@@ -349,6 +342,13 @@ async fn pass_handshake(
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
+}
+
+/// A body that was not read whole: the part kept, and how many bytes came.
+fn keep_part(row: &mut RequestRow, kept: Bytes, seen: u64) {
+    row.body = kept;
+    row.body_size = seen;
+    row.body_truncated = true;
 }
 
 /// Answers a request that is not a delivery with a plain sentence, and records it without waiting.

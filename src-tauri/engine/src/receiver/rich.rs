@@ -16,10 +16,10 @@ use crate::rich::{
 };
 use crate::store::NotificationRow;
 
-/// What Graph's `validationTokens: null` means (reference §6.1), said where the user looks.
+/// What Graph's `validationTokens: null` means (docs/graph.md §6.1), said where the user looks.
 const TOKENS_NULL: &str = "Graph sent validationTokens: null, so it could not encrypt resource data for this app: in Entra, give the \"Microsoft Graph Change Tracking\" service principal (appId 0bf30f3b-4a52-48df-9a82-234910c4a086) an app role or set appRoleAssignmentRequired to false on your app, creating that service principal first in an old tenant.";
 const TOKENS_ABSENT: &str = "The item carries encrypted content but the batch has no validationTokens, so nothing proves it comes from Graph; it was not decrypted.";
-/// Graph sends tokens with every batch in which an item has resource data (docs/public-edge.md):
+/// Graph sends tokens with every batch in which an item has resource data (docs/graph.md §7):
 /// a rich subscription's created or updated item without them is what a forger sends who cannot make
 /// them, whatever else it carries. A `deleted` item has no resource left to carry, so Graph's batch of
 /// deletions alone comes without tokens, and its clientState is its proof.
@@ -35,11 +35,7 @@ pub struct RichChecks {
 pub fn applies(tokens: &Tokens, items: &[Item<'_>], snapshot: &Snapshot) -> bool {
     *tokens != Tokens::Absent
         || items.iter().any(|item| {
-            item.encrypted_content().is_some()
-                || item
-                    .subscription_id()
-                    .and_then(|id| snapshot.get(id))
-                    .is_some_and(|known| known.rich)
+            item.encrypted_content().is_some() || snapshot.is_rich(item.subscription_id())
         })
 }
 
@@ -71,23 +67,23 @@ impl RichChecks {
         let is_rich = |i: usize| items[i].encrypted_content().is_some();
         let claims = match tokens {
             Tokens::Absent => {
-                for i in 0..rows.len() {
+                for (i, row) in rows.iter_mut().enumerate() {
                     if is_rich(i) {
-                        reject(&mut rows[i], TOKENS_ABSENT.to_owned());
-                    } else if rich_subscription(&rows[i], snapshot)
+                        reject(row, TOKENS_ABSENT.to_owned());
+                    } else if snapshot.is_rich(row.subscription_id.as_deref())
                         // Lifecycle events carry no resource data, so Graph sends no tokens with them
-                        // (reference §5: "plus JWT if present"); their clientState is their proof.
-                        && rows[i].lifecycle_event.is_none()
-                        && !only_deleted(&rows[i])
+                        // (docs/graph.md §5, §7); their clientState is their proof.
+                        && row.lifecycle_event.is_none()
+                        && !only_deleted(row)
                     {
-                        reject(&mut rows[i], TOKENS_MISSING_FOR_RICH.to_owned());
+                        reject(row, TOKENS_MISSING_FOR_RICH.to_owned());
                     }
                 }
                 return;
             }
             Tokens::Null => {
                 for (i, row) in rows.iter_mut().enumerate() {
-                    if is_rich(i) || rich_subscription(row, snapshot) {
+                    if is_rich(i) || snapshot.is_rich(row.subscription_id.as_deref()) {
                         reject(row, TOKENS_NULL.to_owned());
                     }
                 }
@@ -102,7 +98,7 @@ impl RichChecks {
                         }
                         claims
                     }
-                    // Reference §7: one failing token makes the whole POST suspicious.
+                    // docs/graph.md §7: one failing token makes the whole POST suspicious.
                     Err(TokenFailure::Invalid(why)) => {
                         for row in rows.iter_mut() {
                             row.tokens_valid = Some(false);
@@ -200,14 +196,6 @@ fn decrypt(key: &EncryptionKey, content: &EncryptedContent) -> Result<String, St
         "The decrypted content is not JSON, so it is not Graph's resource data.".to_string()
     })?;
     Ok(text)
-}
-
-/// Whether the row's subscription is one Hookscope holds with `includeResourceData`.
-fn rich_subscription(row: &NotificationRow, snapshot: &Snapshot) -> bool {
-    row.subscription_id
-        .as_deref()
-        .and_then(|id| snapshot.get(id))
-        .is_some_and(|known| known.rich)
 }
 
 fn reject(row: &mut NotificationRow, why: String) {

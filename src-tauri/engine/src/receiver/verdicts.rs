@@ -83,6 +83,13 @@ impl Snapshot {
         self.states.get(subscription_id)
     }
 
+    /// Whether the id names a subscription Hookscope holds with `includeResourceData`.
+    pub fn is_rich(&self, subscription_id: Option<&str>) -> bool {
+        subscription_id
+            .and_then(|id| self.states.get(id))
+            .is_some_and(|known| known.rich)
+    }
+
     pub fn all(&self) -> impl Iterator<Item = &Known> {
         self.states.values()
     }

@@ -42,38 +42,40 @@ pub(crate) fn apply(conn: &Connection, change: &PendingChange) -> Result<(), Sto
             )?
             .execute(params![&digest[..], now, now + LIFETIME.as_micros() as i64])?;
         }
-        PendingChange::End(digest) => {
-            conn.prepare_cached("DELETE FROM pending_creations WHERE client_state_digest = ?1")?
-                .execute(params![&digest[..]])?;
-        }
+        PendingChange::End(digest) => clear(conn, digest)?,
     }
+    Ok(())
+}
+
+fn clear(conn: &Connection, digest: &[u8; 32]) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM pending_creations WHERE client_state_digest = ?1")?
+        .execute(params![&digest[..]])?;
     Ok(())
 }
 
 /// A recorded subscription is no longer pending: cleared in the transaction that records it, so a
 /// reader never sees neither the note nor the subscription.
 pub(crate) fn recorded(tx: &Transaction<'_>, client_state: Option<&str>) -> Result<(), StoreError> {
-    if let Some(client_state) = client_state {
-        tx.prepare_cached("DELETE FROM pending_creations WHERE client_state_digest = ?1")?
-            .execute(params![&client_state_digest(client_state)[..]])?;
+    match client_state {
+        Some(client_state) => clear(tx, &client_state_digest(client_state)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl Store {
     /// Notes that a subscription with this clientState is about to be created at Graph.
     pub async fn begin_creation(&self, client_state: &str) -> Result<(), StoreError> {
-        let change = PendingChange::Begin(client_state_digest(client_state));
-        let written = self
-            .ask(|ack| super::writer::Job::Pending { change, ack })
-            .await;
-        self.subscriptions_changed();
-        written
+        self.note(PendingChange::Begin(client_state_digest(client_state)))
+            .await
     }
 
     /// Clears the note of a creation that failed (a recorded subscription clears its own).
     pub async fn end_creation(&self, client_state: &str) -> Result<(), StoreError> {
-        let change = PendingChange::End(client_state_digest(client_state));
+        self.note(PendingChange::End(client_state_digest(client_state)))
+            .await
+    }
+
+    async fn note(&self, change: PendingChange) -> Result<(), StoreError> {
         let written = self
             .ask(|ack| super::writer::Job::Pending { change, ack })
             .await;

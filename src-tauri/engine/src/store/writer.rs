@@ -126,8 +126,8 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
     // A job that did not fit in the last group: it opens the next one.
     let mut held: Option<Job> = None;
     loop {
-        let first = if held.is_some() {
-            None
+        let first = if let Some(job) = held.take() {
+            Some(job)
         } else if latencies.pending.is_empty() {
             jobs.recv().ok()
         } else {
@@ -140,9 +140,7 @@ fn run(mut conn: Connection, jobs: flume::Receiver<Job>, mut seen: Seen, publish
                 Err(flume::RecvTimeoutError::Disconnected) => None,
             }
         };
-        let Some(first) = held.take().or(first) else {
-            break;
-        };
+        let Some(first) = first else { break };
         let group = take_group(first, &jobs, &mut held);
         let mut shutdown = false;
         let mut records = Vec::new();

@@ -11,10 +11,7 @@ use std::future::Future;
 use serde::Serialize;
 use ts_rs::TS;
 
-pub use self::ngrok::{
-    failure as ngrok_failure, refusal as ngrok_refusal, NgrokOptions, NgrokTunnel,
-    Refusal as NgrokRefusal,
-};
+pub use self::ngrok::{failure as ngrok_failure, NgrokOptions, NgrokTunnel};
 
 use crate::engine::Listening;
 use crate::keeper::Keeper;
